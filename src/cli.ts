@@ -1,0 +1,121 @@
+// The one entry point: subcommands parse their flags here and return an exit code; bin/buddy-stream exits.
+import { Command, CommanderError } from 'commander';
+import { ConfigError, SETTINGS, loadConfig, redactUrl, type Config } from './config.ts';
+import { createLogger, type Logger } from './ops/logger.ts';
+import { createKafka } from './kafka/client.ts';
+import { allTopics, assertOutputsOutsidePattern, createTopics, OUTPUT_TOPICS } from './kafka/topics.ts';
+import { ensureDatabase, migrate } from './store/migrate.ts';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
+
+interface Context {
+  config: Config;
+  logger: Logger;
+}
+
+function envHelp(): string {
+  const rows = Object.entries(SETTINGS).map(([name, s]) => `  ${name.padEnd(34)} default: ${s.default}`);
+  return `\nEnvironment:\n${rows.join('\n')}\n\nExamples:\n  buddy-stream migrate\n  buddy-stream topics create --partitions 12\n  KAFKA_BROKERS=kafka:9092 buddy-stream run\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('buddy-stream')
+    .description(
+      'Ingests Buddy Program events from Kafka into the CSR platform Postgres, exactly once in effect.',
+    )
+    .exitOverride()
+    .showHelpAfterError()
+    .addHelpText('after', envHelp());
+
+  // Each action loads the config lazily, so `--help` works with a broken environment.
+  const wrap =
+    <A extends unknown[]>(action: (ctx: Context, ...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      const config = loadConfig();
+      const logger = createLogger({ level: config.LOG_LEVEL });
+      try {
+        exitCode = await action({ config, logger }, ...args);
+      } finally {
+        logger.flush();
+      }
+    };
+
+  program
+    .command('migrate')
+    .description(
+      'create the database if missing and apply pending migrations (safe to run from several replicas)',
+    )
+    .option('--dry-run', 'print the SQL that would run, apply nothing')
+    .action(wrap(migrateCommand));
+
+  program
+    .command('topics')
+    .description('manage Kafka topics')
+    .command('create')
+    .description('create every topic buddy-stream reads and writes (idempotent)')
+    .option('--partitions <n>', 'partitions per new topic (default TOPIC_PARTITIONS)', Number)
+    .option('--replication-factor <n>', 'replication factor (default TOPIC_REPLICATION_FACTOR)', Number)
+    .action(wrap(topicsCreateCommand));
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+function reportFailure(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed help or the usage error.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.config;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`buddy-stream: ${message}\n`);
+  return EXIT.failure;
+}
+
+async function migrateCommand(ctx: Context, options: { dryRun?: boolean }): Promise<number> {
+  const { config, logger } = ctx;
+  const created = options.dryRun ? false : await ensureDatabase(config.DATABASE_URL);
+  const ran = await migrate({ databaseUrl: config.DATABASE_URL, dryRun: options.dryRun ?? false });
+  logger.info({ database: redactUrl(config.DATABASE_URL), created, migrations: ran }, 'migrate done');
+  const verb = options.dryRun ? 'would apply' : 'applied';
+  process.stdout.write(
+    ran.length === 0
+      ? 'migrate: database is up to date\n'
+      : `migrate: ${verb} ${ran.length}: ${ran.join(', ')}\n`,
+  );
+  return EXIT.ok;
+}
+
+async function topicsCreateCommand(
+  ctx: Context,
+  options: { partitions?: number; replicationFactor?: number },
+): Promise<number> {
+  const { config, logger } = ctx;
+  const plan = {
+    prefix: config.TOPIC_PREFIX,
+    partitions: options.partitions ?? config.TOPIC_PARTITIONS,
+    replicationFactor: options.replicationFactor ?? config.TOPIC_REPLICATION_FACTOR,
+    deadLetterTopic: config.DLQ_TOPIC,
+  };
+  assertOutputsOutsidePattern(config.TOPIC_PATTERN, [config.DLQ_TOPIC, ...Object.values(OUTPUT_TOPICS)]);
+  const admin = createKafka(config, logger).admin();
+  await admin.connect();
+  try {
+    const created = await createTopics(admin, plan);
+    const all = allTopics(plan);
+    process.stdout.write(
+      `topics: ${created.length} created, ${all.length - created.length} already existed\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    await admin.disconnect();
+  }
+}
