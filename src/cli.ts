@@ -5,6 +5,8 @@ import { createLogger, type Logger } from './ops/logger.ts';
 import { createKafka } from './kafka/client.ts';
 import { allTopics, assertOutputsOutsidePattern, createTopics, OUTPUT_TOPICS } from './kafka/topics.ts';
 import { ensureDatabase, migrate } from './store/migrate.ts';
+import { runCommand } from './commands/run.ts';
+import { demoCommand } from './commands/demo.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
 
@@ -40,6 +42,41 @@ export async function main(argv: string[]): Promise<number> {
         logger.flush();
       }
     };
+
+  program
+    .command('run')
+    .description('consume the buddy.* topics into Postgres until SIGTERM/SIGINT')
+    .option('--until-caught-up', 'stop once every partition is applied up to its high watermark')
+    .option('--summary', 'print what was processed when the run ends')
+    .action(
+      wrap((ctx, options: { untilCaughtUp?: boolean; summary?: boolean }) =>
+        runCommand(ctx.config, ctx.logger, options),
+      ),
+    );
+
+  program
+    .command('demo')
+    .description('the main job end to end: migrate, create topics, publish a synthetic programme, process it')
+    .option('--seed <n>', 'seed of the synthetic programme', Number, 1)
+    .option('--participants <n>', 'participants in the programme', Number, 240)
+    .option('--buddies <n>', 'buddies in the programme', Number, 160)
+    .option('--weeks <n>', 'weeks the programme runs', Number, 8)
+    .option('--invalid-rate <share>', 'share of extra invalid records', Number, 0.005)
+    .action(
+      wrap(
+        (
+          ctx,
+          o: { seed: number; participants: number; buddies: number; weeks: number; invalidRate: number },
+        ) =>
+          demoCommand(ctx.config, ctx.logger, {
+            seed: o.seed,
+            participants: o.participants,
+            buddies: o.buddies,
+            weeks: o.weeks,
+            invalidRate: o.invalidRate,
+          }),
+      ),
+    );
 
   program
     .command('migrate')

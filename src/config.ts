@@ -70,6 +70,7 @@ export const SETTINGS = {
   KAFKA_BROKERS: { default: 'localhost:9092', schema: brokers },
   KAFKA_CLIENT_ID: { default: `buddy-stream-${hostname()}`, schema: z.string().min(1) },
   KAFKA_GROUP_ID: { default: 'buddy-stream', schema: z.string().min(1) },
+  KAFKA_SESSION_TIMEOUT: { default: '30s', schema: duration('KAFKA_SESSION_TIMEOUT') },
   TOPIC_PATTERN: { default: '^buddy\\.', schema: regex('TOPIC_PATTERN') },
   TOPIC_PREFIX: {
     default: '',

@@ -38,6 +38,12 @@ export function allTopics(plan: Pick<TopicPlan, 'deadLetterTopic' | 'prefix'>): 
   return [...BUDDY_TOPICS.map((t) => plan.prefix + t), ...outputs];
 }
 
+/**
+ * Larger than the 1 MB poison limit, so that a poison record reaches the processor (and its dead letter,
+ * with headers, reaches the DLQ) instead of being refused to the producer with no trace.
+ */
+export const TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /** Creates the topics that do not exist yet; returns the names it created. */
 export async function createTopics(
   admin: Admin,
@@ -48,12 +54,34 @@ export async function createTopics(
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length === 0) return [];
   await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs' own wait fails on a transient "does not host this topic-partition"; ours retries.
+    waitForLeaders: false,
     topics: missing.map((topic) => ({
       topic,
       numPartitions: plan.partitions,
       replicationFactor: plan.replicationFactor,
+      configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }],
     })),
   });
+  await waitForLeaders(admin, missing);
   return missing;
+}
+
+/** Polls metadata until every partition of `topics` has a leader (the broker can then take writes). */
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const ready =
+        found.length === topics.length &&
+        found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics have no leader after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

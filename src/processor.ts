@@ -1,0 +1,219 @@
+// The stream processor: a kafkajs consumer group over the buddy.* topics, each partition's batches
+// applied by pipeline/commit.ts, offsets committed to Kafka after Postgres, parked events swept.
+import { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import pg from 'pg';
+import type { Config } from './config.ts';
+import { createIdempotentProducer } from './kafka/client.ts';
+import { createDeadLetterSink } from './kafka/dead-letter-producer.ts';
+import type { Logger } from './ops/logger.ts';
+import type { Metrics } from './ops/metrics.ts';
+import { processBatch, mergeStats, type BatchContext, type DeadLetterSink } from './pipeline/commit.ts';
+import { emptyStats, type ApplyStats } from './pipeline/apply.ts';
+import type { SourceRecord } from './pipeline/decode.ts';
+import { countParked, expireParkedEvents } from './pipeline/park-timeout.ts';
+import { SQL } from './store/statements.ts';
+
+export interface ProcessorTotals extends ApplyStats {
+  records: number;
+  deadLettered: number;
+  deadLetteredByReason: Record<string, number>;
+  duplicatesInBatch: number;
+}
+
+export interface Processor {
+  start(): Promise<void>;
+  /** Stops consuming after the batches in flight (each commits or rolls back whole). */
+  stop(): Promise<void>;
+  /** Resolves when every partition of the subscribed topics is applied up to its high watermark. */
+  waitUntilCaughtUp(options?: { pollMs?: number; signal?: AbortSignal }): Promise<void>;
+  totals: ProcessorTotals;
+  pool: pg.Pool;
+}
+
+export interface ProcessorDeps {
+  config: Config;
+  kafka: Kafka;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function createProcessor({ config, kafka, logger, metrics }: ProcessorDeps): Processor {
+  const log = logger.child({ component: 'processor' });
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_SIZE });
+  pool.on('error', (error) => log.warn({ err: error.message }, 'idle Postgres connection failed'));
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.KAFKA_GROUP_ID,
+    sessionTimeout: config.KAFKA_SESSION_TIMEOUT,
+    heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT / 10)),
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    retry: { retries: 10 },
+  });
+  const producer: Producer = createIdempotentProducer(kafka);
+  const totals: ProcessorTotals = {
+    ...emptyStats(),
+    records: 0,
+    deadLettered: 0,
+    deadLetteredByReason: {},
+    duplicatesInBatch: 0,
+  };
+  const deadLetters: DeadLetterSink = createDeadLetterSink(producer, config.DLQ_TOPIC, (letter) => {
+    metrics.deadLettered.inc({ topic: letter.position.topic, reason: letter.code });
+    totals.deadLettered++;
+    totals.deadLetteredByReason[letter.code] = (totals.deadLetteredByReason[letter.code] ?? 0) + 1;
+  });
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+  let subscribedTopics: string[] = [];
+
+  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
+    const { topic, partition } = batch;
+    const ctx: BatchContext = {
+      pool,
+      groupId: config.KAFKA_GROUP_ID,
+      topicPrefix: config.TOPIC_PREFIX,
+      deadLetters,
+      log: log.child({ topic, partition }),
+      heartbeat,
+    };
+    for (let i = 0; i < batch.messages.length; i += config.BATCH_MAX_EVENTS) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + config.BATCH_MAX_EVENTS);
+      const records: SourceRecord[] = chunk.map((m) => ({
+        position: { topic, partition, offset: m.offset },
+        key: m.key ?? null,
+        value: m.value ?? null,
+        headers: m.headers ?? {},
+        timestamp: m.timestamp,
+      }));
+      metrics.recordsConsumed.inc({ topic }, records.length);
+      const stopTimer = metrics.batchDuration.startTimer({ topic });
+      const result = await processBatch(ctx, records);
+      stopTimer();
+      metrics.batchSize.observe({ topic }, records.length);
+      record(topic, result.stats, result.duplicatesInBatch, records.length);
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      if (result.nextOffset !== null) {
+        // Postgres holds the truth; Kafka's committed offset follows so lag tools see progress.
+        await consumer.commitOffsets([{ topic, partition, offset: result.nextOffset }]);
+      }
+      await heartbeat();
+    }
+  }
+
+  function record(topic: string, stats: ApplyStats, duplicatesInBatch: number, records: number) {
+    totals.records += records;
+    totals.duplicatesInBatch += duplicatesInBatch;
+    mergeStats(totals, stats);
+    for (const [type, n] of Object.entries(stats.appliedByType))
+      metrics.eventsProcessed.inc({ topic, event_type: type }, n);
+    metrics.eventsDuplicate.inc({ topic }, stats.duplicates + duplicatesInBatch);
+    metrics.eventsParked.inc({ topic }, stats.parked);
+    if (stats.unparked > 0) metrics.eventsUnparked.inc({ event_type: topic }, stats.unparked);
+    for (const [table, n] of Object.entries(stats.rowsByTable)) metrics.rowsWritten.inc({ table }, n);
+  }
+
+  /** On assignment, seek to the stored offsets: Kafka's committed offset may lag Postgres after a crash. */
+  async function seekToStoredOffsets(assignment: Record<string, number[]>) {
+    const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
+      SQL.readOffsets,
+      [config.KAFKA_GROUP_ID],
+    );
+    for (const row of stored.rows) {
+      if (assignment[row.topic]?.includes(row.partition)) {
+        consumer.seek({ topic: row.topic, partition: row.partition, offset: row.next_offset });
+      }
+    }
+  }
+
+  async function sweep() {
+    try {
+      await expireParkedEvents(pool, deadLetters, config.PARK_TIMEOUT, log);
+      metrics.parkedEvents.set(await countParked(pool));
+    } catch (error) {
+      log.error({ err: (error as Error).message }, 'park timeout sweep failed; next sweep retries');
+    }
+  }
+
+  return {
+    totals,
+    pool,
+    async start() {
+      await producer.connect();
+      await consumer.connect();
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        metrics.rebalances.inc();
+        log.info({ assignment: payload.memberAssignment }, 'joined consumer group');
+        seekToStoredOffsets(payload.memberAssignment).catch((error: Error) =>
+          log.warn(
+            { err: error.message },
+            'could not seek to stored offsets; the stored-offset check still applies',
+          ),
+        );
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        metrics.batchRetries.inc();
+        log.error({ err: payload.error.message, restart: payload.restart }, 'consumer crashed');
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        subscribedTopics = (await admin.listTopics()).filter((t) => config.TOPIC_PATTERN.test(t));
+      } finally {
+        await admin.disconnect();
+      }
+      log.info({ topics: subscribedTopics.length, pattern: String(config.TOPIC_PATTERN) }, 'subscribing');
+      await consumer.subscribe({ topics: [config.TOPIC_PATTERN], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
+        eachBatch,
+      });
+      const sweepEvery = Math.max(1_000, Math.min(60_000, Math.floor(config.PARK_TIMEOUT / 4)));
+      sweepTimer = setInterval(() => void sweep(), sweepEvery);
+      sweepTimer.unref();
+    },
+    stop() {
+      stopping ??= (async () => {
+        if (sweepTimer) clearInterval(sweepTimer);
+        await consumer.disconnect();
+        await producer.disconnect();
+        await pool.end();
+      })();
+      return stopping;
+    },
+    async waitUntilCaughtUp({ pollMs = 500, signal } = {}) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          if (await caughtUp(admin)) return;
+          await new Promise((r) => setTimeout(r, pollMs));
+        }
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+
+  async function caughtUp(admin: ReturnType<Kafka['admin']>): Promise<boolean> {
+    const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
+      SQL.readOffsets,
+      [config.KAFKA_GROUP_ID],
+    );
+    const storedBy = new Map(stored.rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.next_offset)]));
+    let behind = false;
+    for (const topic of subscribedTopics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        const high = BigInt(p.high);
+        const low = BigInt(p.low);
+        const at = storedBy.get(`${topic}/${p.partition}`) ?? low;
+        const lag = high > at ? high - at : 0n;
+        metrics.consumerLag.set({ topic, partition: String(p.partition) }, Number(lag));
+        if (lag > 0n) behind = true;
+      }
+    }
+    return !behind;
+  }
+}

@@ -1,0 +1,55 @@
+// The one COPY writer: rows -> COPY ... FROM STDIN (text format) through pg-copy-streams.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export type CopyValue = string | number | boolean | null | undefined | Date | object;
+
+/** Escapes one value for COPY's text format: \N for null, backslash escapes for the rest. */
+export function encodeCopyValue(value: CopyValue): string {
+  if (value === null || value === undefined) return '\\N';
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else if (value instanceof Date) text = value.toISOString();
+  else text = JSON.stringify(value);
+  return text.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+export function encodeCopyRow(values: readonly CopyValue[]): string {
+  return values.map(encodeCopyValue).join('\t') + '\n';
+}
+
+/** Rows per chunk written to the COPY stream (bounded memory for any batch size). */
+const CHUNK_ROWS = 500;
+
+/**
+ * Streams `rows` into `table (columns)`. The table and column names are constants of this codebase
+ * (never user data); they are quoted anyway.
+ */
+export async function copyRows(
+  client: pg.PoolClient | pg.Client,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly CopyValue[])[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const sql = `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+  const stream = client.query(copyFrom(sql));
+  async function* chunks() {
+    for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
+      let chunk = '';
+      for (const row of rows.slice(i, i + CHUNK_ROWS)) chunk += encodeCopyRow(row);
+      yield chunk;
+    }
+  }
+  await pipeline(Readable.from(chunks()), stream);
+  return rows.length;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

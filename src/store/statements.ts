@@ -1,0 +1,199 @@
+// Every SQL statement of the write path, named. Values always travel as parameters or COPY rows.
+
+/** Staging tables live per connection (temporary), created once, emptied by each merge. */
+export const STAGING = {
+  buddy_system_events: {
+    create:
+      'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_system_events (LIKE buddy_system_events INCLUDING DEFAULTS)',
+    columns: [
+      'event_id',
+      'event_type',
+      'user_id',
+      'timestamp',
+      'payload',
+      'correlation_id',
+      'company_id',
+      'processed_at',
+      'derived_metrics',
+    ],
+  },
+  buddy_matches: {
+    create: 'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_matches (LIKE buddy_matches INCLUDING DEFAULTS)',
+    columns: ['id', 'participant_id', 'buddy_id', 'matched_at', 'status', 'company_id'],
+  },
+  match_ends: {
+    create:
+      'CREATE TEMP TABLE IF NOT EXISTS stage_match_ends (id uuid NOT NULL, ended_at timestamptz NOT NULL, end_reason varchar(50) NOT NULL)',
+    columns: ['id', 'ended_at', 'end_reason'],
+  },
+  buddy_events: {
+    create: 'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_events (LIKE buddy_events INCLUDING DEFAULTS)',
+    columns: ['id', 'match_id', 'event_type', 'event_date', 'description', 'location', 'metadata'],
+  },
+  buddy_checkins: {
+    create: 'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_checkins (LIKE buddy_checkins INCLUDING DEFAULTS)',
+    columns: ['id', 'match_id', 'checkin_date', 'mood', 'notes'],
+  },
+  buddy_feedback: {
+    create: 'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_feedback (LIKE buddy_feedback INCLUDING DEFAULTS)',
+    columns: ['id', 'match_id', 'from_role', 'rating', 'feedback_text', 'submitted_at'],
+  },
+  kintell_sessions: {
+    create:
+      'CREATE TEMP TABLE IF NOT EXISTS stage_kintell_sessions (LIKE kintell_sessions INCLUDING DEFAULTS)',
+    columns: [
+      'id',
+      'external_session_id',
+      'session_type',
+      'participant_id',
+      'volunteer_id',
+      'scheduled_at',
+      'completed_at',
+      'duration_minutes',
+      'rating',
+      'feedback_text',
+      'topics',
+      'metadata',
+    ],
+  },
+  journey_milestones: {
+    create:
+      'CREATE TEMP TABLE IF NOT EXISTS stage_journey_milestones (LIKE journey_milestones INCLUDING DEFAULTS)',
+    columns: ['user_id', 'milestone', 'reached_at', 'triggered_by_rule', 'metadata'],
+  },
+} as const;
+
+export type StagedTable = keyof typeof STAGING;
+
+const list = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
+
+/** Moves staged rows into their target with `conflict`; the staging table is left empty. */
+function mergeInto(table: StagedTable, conflict: string, returning = ''): string {
+  const columns = list(STAGING[table].columns);
+  return `WITH moved AS (DELETE FROM stage_${table} RETURNING *)
+INSERT INTO ${table} (${columns}) SELECT ${columns} FROM moved ${conflict} ${returning}`;
+}
+
+export const MERGE: Record<Exclude<StagedTable, 'match_ends'>, string> & { match_ends: string } = {
+  // The dedupe against the raw store: only the ids this returns are new.
+  buddy_system_events: mergeInto(
+    'buddy_system_events',
+    'ON CONFLICT (event_id) DO NOTHING',
+    'RETURNING event_id',
+  ),
+  // A re-sent match.created never touches status or ended_at: it cannot reopen an ended match.
+  buddy_matches: mergeInto('buddy_matches', 'ON CONFLICT (id) DO NOTHING'),
+  buddy_events: mergeInto('buddy_events', 'ON CONFLICT (id) DO NOTHING'),
+  buddy_checkins: mergeInto('buddy_checkins', 'ON CONFLICT (id) DO NOTHING'),
+  buddy_feedback: mergeInto('buddy_feedback', 'ON CONFLICT (id) DO NOTHING'),
+  kintell_sessions: mergeInto('kintell_sessions', 'ON CONFLICT (id) DO NOTHING'),
+  // Reached once per user; whichever order the events come in, the earliest reached_at wins.
+  journey_milestones: mergeInto(
+    'journey_milestones',
+    `ON CONFLICT (user_id, milestone) DO UPDATE SET reached_at = EXCLUDED.reached_at,
+       triggered_by_rule = EXCLUDED.triggered_by_rule, metadata = EXCLUDED.metadata
+     WHERE EXCLUDED.reached_at < journey_milestones.reached_at`,
+  ),
+  // The earliest end wins (ties by reason), so any arrival order converges.
+  match_ends: `WITH moved AS (DELETE FROM stage_match_ends RETURNING *)
+UPDATE buddy_matches m SET status = 'ended', ended_at = s.ended_at, end_reason = s.end_reason
+FROM moved s
+WHERE m.id = s.id AND (m.ended_at IS NULL OR s.ended_at < m.ended_at
+  OR (s.ended_at = m.ended_at AND s.end_reason < coalesce(m.end_reason, '')))`,
+};
+
+export const SQL = {
+  knownEventIds: 'SELECT event_id::text AS id FROM buddy_system_events WHERE event_id = ANY($1::uuid[])',
+
+  lookupUsers: `SELECT external_id, profile_id::text AS user_id FROM user_external_ids
+    WHERE provider = 'buddy' AND external_id = ANY($1::text[])`,
+
+  lookupMatches: `SELECT m.id::text AS id, m.participant_id::text AS participant_id, m.buddy_id::text AS buddy_id,
+      m.company_id::text AS company_id, x.external_id AS participant_buddy_id
+    FROM buddy_matches m
+    LEFT JOIN user_external_ids x ON x.profile_id = m.participant_id AND x.provider = 'buddy'
+    WHERE m.id = ANY($1::uuid[])`,
+
+  /** Offsets: the row is created at 0 when missing, then locked for the rest of the transaction. */
+  ensureOffset: `INSERT INTO stream_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+    ON CONFLICT DO NOTHING`,
+  lockOffset: `SELECT next_offset::text AS next_offset FROM stream_offsets
+    WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+  storeOffset: `UPDATE stream_offsets SET next_offset = $4, updated_at = now()
+    WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $5`,
+  readOffsets: `SELECT topic, partition, next_offset::text AS next_offset FROM stream_offsets WHERE group_id = $1`,
+
+  park: `INSERT INTO parked_events (event_id, event_type, waiting_for_kind, waiting_for_ref, source_topic, source_partition, source_offset)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[])
+    ON CONFLICT (event_id) DO UPDATE SET waiting_for_kind = EXCLUDED.waiting_for_kind,
+      waiting_for_ref = EXCLUDED.waiting_for_ref`,
+
+  /** Parked events whose reference now exists, oldest first. */
+  unparkable: `SELECT p.event_id::text AS event_id, e.payload
+    FROM parked_events p JOIN buddy_system_events e ON e.event_id = p.event_id
+    WHERE (p.waiting_for_kind = 'user' AND p.waiting_for_ref = ANY($1::text[]))
+       OR (p.waiting_for_kind = 'match' AND p.waiting_for_ref = ANY($2::text[]))
+    ORDER BY e."timestamp", p.event_id
+    FOR UPDATE OF p`,
+
+  /** Marks stored (previously parked) events applied and drops their parking rows. */
+  markApplied: `WITH applied AS (
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS a(event_id, user_id, derived)
+    ), unparked AS (
+      DELETE FROM parked_events p USING applied a WHERE p.event_id = a.event_id
+    )
+    UPDATE buddy_system_events e SET processed_at = now(), user_id = coalesce(a.user_id, e.user_id),
+      derived_metrics = a.derived
+    FROM applied a WHERE e.event_id = a.event_id`,
+
+  /** Buddy enrolment of each touched user, recomputed from their matches. */
+  refreshEnrollments: `WITH touched AS (SELECT unnest($1::uuid[]) AS user_id),
+    roles AS (
+      SELECT m.participant_id AS user_id, m.* FROM buddy_matches m WHERE m.participant_id IN (SELECT user_id FROM touched)
+      UNION ALL
+      SELECT m.buddy_id AS user_id, m.* FROM buddy_matches m WHERE m.buddy_id IN (SELECT user_id FROM touched)
+    )
+    INSERT INTO program_enrollments (user_id, program_type, enrolled_at, status, completed_at, company_id)
+    SELECT user_id, 'buddy', min(matched_at),
+      CASE WHEN bool_or(status = 'active') THEN 'active'
+           WHEN bool_or(end_reason = 'completed') THEN 'completed' ELSE 'dropped' END,
+      max(ended_at) FILTER (WHERE end_reason = 'completed'),
+      (array_agg(company_id ORDER BY matched_at, id) FILTER (WHERE company_id IS NOT NULL))[1]
+    FROM roles GROUP BY user_id
+    ON CONFLICT (user_id, program_type) DO UPDATE SET enrolled_at = EXCLUDED.enrolled_at,
+      status = EXCLUDED.status, completed_at = EXCLUDED.completed_at, company_id = EXCLUDED.company_id
+    WHERE (program_enrollments.enrolled_at, program_enrollments.status, program_enrollments.completed_at,
+           program_enrollments.company_id)
+      IS DISTINCT FROM (EXCLUDED.enrolled_at, EXCLUDED.status, EXCLUDED.completed_at, EXCLUDED.company_id)`,
+
+  /**
+   * users.journey_flags, recomputed in one statement from the tables (no read-modify-write in the
+   * application): $1 user ids, $2 the latest activity time of each in this batch (or NULL).
+   */
+  refreshJourneyFlags: `WITH touched AS (
+      SELECT user_id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS t(user_id, at) GROUP BY user_id
+    ), counts AS (
+      SELECT t.user_id,
+        (SELECT count(*) FROM buddy_matches m WHERE m.participant_id = t.user_id) AS as_participant,
+        (SELECT count(*) FROM buddy_matches m WHERE m.buddy_id = t.user_id) AS as_buddy,
+        (SELECT x.metadata->>'buddy_role' FROM user_external_ids x
+          WHERE x.profile_id = t.user_id AND x.provider = 'buddy' LIMIT 1) AS buddy_role,
+        t.at
+      FROM touched t
+    ), flags AS (
+      SELECT c.user_id, jsonb_build_object(
+          'is_buddy_participant', c.as_participant > 0 OR c.buddy_role = 'participant',
+          'is_buddy_volunteer', c.as_buddy > 0 OR c.buddy_role = 'buddy',
+          'buddy_match_count', c.as_participant + c.as_buddy
+        ) || coalesce((
+          SELECT jsonb_build_object('last_buddy_activity',
+            to_char(greatest((u.journey_flags->>'last_buddy_activity')::timestamptz, c.at) AT TIME ZONE 'UTC',
+              'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+          FROM users u WHERE u.id = c.user_id
+            AND coalesce(c.at, (u.journey_flags->>'last_buddy_activity')::timestamptz) IS NOT NULL
+        ), '{}'::jsonb) AS value
+      FROM counts c
+    )
+    UPDATE users u SET journey_flags = coalesce(u.journey_flags, '{}'::jsonb) || f.value, updated_at = now()
+    FROM flags f WHERE u.id = f.user_id AND coalesce(u.journey_flags, '{}'::jsonb) || f.value IS DISTINCT FROM u.journey_flags`,
+} as const;
