@@ -16,6 +16,8 @@ COPY tsconfig.json ./
 COPY bin/ bin/
 COPY src/ src/
 COPY sql/ sql/
+# `schemas register` and framed output (OUTPUT_FRAMED) read the JSON Schemas.
+COPY schemas/ schemas/
 
 USER node
 EXPOSE 9464

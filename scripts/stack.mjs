@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The local development stack: a Kafka broker and PostgreSQL, started without Docker.
 //
-//   node scripts/stack.mjs up             start what is not running yet (a second `up` returns at once)
+//   node scripts/stack.mjs up [--with-sasl] [--with-registry]
+//                                          start what is not running yet (a second `up` returns at once);
+//                                          --with-sasl also the broker that requires SASL (kafka-sasl.mjs)
+//                                          --with-registry also Apicurio Registry on localhost:8081 (registry.mjs)
 //   node scripts/stack.mjs down [--purge] stop what this script started; --purge also deletes their data
 //   node scripts/stack.mjs status         print what runs; exit 0 when everything is up, 3 otherwise
 //
@@ -12,20 +15,40 @@
 import { StackError, withLock } from './stack/common.mjs';
 import { kafkaDown, kafkaPurge, kafkaStatus, kafkaUp } from './stack/kafka.mjs';
 import { postgresDown, postgresPurge, postgresStatus, postgresUp } from './stack/postgres.mjs';
+import { kafkaSaslDown, kafkaSaslPurge, kafkaSaslStatus, kafkaSaslUp } from './stack/kafka-sasl.mjs';
+import { registryDown, registryPurge, registryStatus, registryUp } from './stack/registry.mjs';
 
-const USAGE = 'usage: node scripts/stack.mjs up | down [--purge] | status';
+const USAGE = 'usage: node scripts/stack.mjs up [--with-sasl] [--with-registry] | down [--purge] | status';
 const COMPONENTS = [
   { name: 'kafka', up: kafkaUp, down: kafkaDown, status: kafkaStatus, purge: kafkaPurge },
   { name: 'postgres', up: postgresUp, down: postgresDown, status: postgresStatus, purge: postgresPurge },
 ];
+/** Optional: started by `up --with-sasl` only; stopped by every `down`; not needed for status to be 0. */
+const SASL = {
+  name: 'kafka-sasl',
+  up: kafkaSaslUp,
+  down: kafkaSaslDown,
+  status: kafkaSaslStatus,
+  purge: kafkaSaslPurge,
+};
+/** Optional like SASL: the schema registry, started by `up --with-registry` only. */
+const REGISTRY = {
+  name: 'registry',
+  up: registryUp,
+  down: registryDown,
+  status: registryStatus,
+  purge: registryPurge,
+};
 
 async function main([command, ...options]) {
-  for (const option of options.filter((o) => o !== '--purge')) {
+  for (const option of options.filter((o) => !['--purge', '--with-sasl', '--with-registry'].includes(o))) {
     console.warn(`stack: ignoring option ${option}`);
   }
   switch (command) {
     case 'up':
-      return withLock(up);
+      return withLock(() =>
+        up({ sasl: options.includes('--with-sasl'), registry: options.includes('--with-registry') }),
+      );
     case 'down':
       return withLock(() => down({ purge: options.includes('--purge') }));
     case 'status':
@@ -37,16 +60,17 @@ async function main([command, ...options]) {
 }
 
 /** Components start side by side; each prints its line as soon as it is ready. */
-async function up() {
-  const results = await Promise.all(COMPONENTS.map((c) => report(c.name, c.up)));
+async function up({ sasl, registry }) {
+  const components = [...COMPONENTS, ...(sasl ? [SASL] : []), ...(registry ? [REGISTRY] : [])];
+  const results = await Promise.all(components.map((c) => report(c.name, c.up)));
   return results.every(Boolean) ? 0 : 1;
 }
 
 async function down({ purge }) {
-  const results = await Promise.all(COMPONENTS.map((c) => report(c.name, c.down)));
+  const results = await Promise.all([...COMPONENTS, SASL, REGISTRY].map((c) => report(c.name, c.down)));
   if (!results.every(Boolean)) return 1;
   if (purge) {
-    for (const component of COMPONENTS) component.purge();
+    for (const component of [...COMPONENTS, SASL, REGISTRY]) component.purge();
     console.log('stack: purged the data in .stack (the fetched Kafka jars are kept)');
   }
   return 0;
@@ -54,10 +78,10 @@ async function down({ purge }) {
 
 async function status() {
   const results = await Promise.all(
-    COMPONENTS.map(async (c) => {
+    [...COMPONENTS, SASL, REGISTRY].map(async (c) => {
       const { up, line } = await c.status().catch((error) => ({ up: false, line: message(error) }));
       console.log(`${c.name}: ${line}`);
-      return up;
+      return up || c === SASL || c === REGISTRY;
     }),
   );
   return results.every(Boolean) ? 0 : 3;

@@ -3,10 +3,15 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, SETTINGS, loadConfig, redactUrl, type Config } from './config.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { createKafka } from './kafka/client.ts';
-import { allTopics, assertOutputsOutsidePattern, createTopics, OUTPUT_TOPICS } from './kafka/topics.ts';
+import { allTopics, assertOutputsOutsidePattern, createTopics, outputTopics } from './kafka/topics.ts';
 import { ensureDatabase, migrate } from './store/migrate.ts';
+import { postgresSsl } from './store/pg-connection.ts';
 import { runCommand } from './commands/run.ts';
 import { demoCommand } from './commands/demo.ts';
+import { q2qScoreCommand } from './commands/q2q-score.ts';
+import { collectCompanyId, metricsRecomputeCommand } from './commands/metrics-recompute.ts';
+import { schemasRegisterCommand } from './commands/schemas.ts';
+import { registerOperatorCommands } from './commands/operator.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
 
@@ -95,6 +100,48 @@ export async function main(argv: string[]): Promise<number> {
     .option('--replication-factor <n>', 'replication factor (default TOPIC_REPLICATION_FACTOR)', Number)
     .action(wrap(topicsCreateCommand));
 
+  program
+    .command('schemas')
+    .description('manage the schema registry subjects (SCHEMA_REGISTRY_URL)')
+    .command('register')
+    .description(
+      'register schemas/*.schema.json as <topic>-value for the buddy.* and output topics (BACKWARD; fails on a breaking change)',
+    )
+    .option(
+      '--schemas-dir <dir>',
+      'where the *.schema.json files are (default: the schemas/ of this install)',
+    )
+    .action(
+      wrap((ctx, o: { schemasDir?: string }) =>
+        schemasRegisterCommand(ctx.config, ctx.logger, { schemasDir: o.schemasDir }),
+      ),
+    );
+
+  program
+    .command('q2q')
+    .description('Q2Q outcome scoring')
+    .command('score')
+    .description(
+      'score Q2Q_TEXT_TOPIC with the baseline keyword rules (a baseline, not a model) into Q2Q_SCORES_TOPIC',
+    )
+    .option('--until-caught-up', 'stop once every text published so far is scored')
+    .action(wrap((ctx, o: { untilCaughtUp?: boolean }) => q2qScoreCommand(ctx.config, ctx.logger, o)));
+
+  program
+    .command('metrics')
+    .description('company metrics')
+    .command('recompute')
+    .description('recompute metrics_company_period (per company and month) from the tables')
+    .option('--company <uuid>', 'only this company (repeatable; default: every company)', collectCompanyId)
+    .action(
+      wrap((ctx, o: { company?: string[] }) =>
+        metricsRecomputeCommand(ctx.config, ctx.logger, { companies: o.company }),
+      ),
+    );
+
+  // Operator tools: import, replay, dlq, gdpr, generate (src/commands/operator.ts).
+  registerOperatorCommands(program, wrap);
+
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -119,8 +166,9 @@ function reportFailure(error: unknown): number {
 
 async function migrateCommand(ctx: Context, options: { dryRun?: boolean }): Promise<number> {
   const { config, logger } = ctx;
-  const created = options.dryRun ? false : await ensureDatabase(config.DATABASE_URL);
-  const ran = await migrate({ databaseUrl: config.DATABASE_URL, dryRun: options.dryRun ?? false });
+  const ssl = postgresSsl(config);
+  const created = options.dryRun ? false : await ensureDatabase(config.DATABASE_URL, ssl);
+  const ran = await migrate({ databaseUrl: config.DATABASE_URL, dryRun: options.dryRun ?? false, ssl });
   logger.info({ database: redactUrl(config.DATABASE_URL), created, migrations: ran }, 'migrate done');
   const verb = options.dryRun ? 'would apply' : 'applied';
   process.stdout.write(
@@ -137,17 +185,15 @@ async function topicsCreateCommand(
 ): Promise<number> {
   const { config, logger } = ctx;
   const plan = {
-    prefix: config.TOPIC_PREFIX,
     partitions: options.partitions ?? config.TOPIC_PARTITIONS,
     replicationFactor: options.replicationFactor ?? config.TOPIC_REPLICATION_FACTOR,
-    deadLetterTopic: config.DLQ_TOPIC,
   };
-  assertOutputsOutsidePattern(config.TOPIC_PATTERN, [config.DLQ_TOPIC, ...Object.values(OUTPUT_TOPICS)]);
+  assertOutputsOutsidePattern(config.TOPIC_PATTERN, outputTopics(config));
   const admin = createKafka(config, logger).admin();
   await admin.connect();
   try {
-    const created = await createTopics(admin, plan);
-    const all = allTopics(plan);
+    const all = allTopics(config);
+    const created = await createTopics(admin, plan, all);
     process.stdout.write(
       `topics: ${created.length} created, ${all.length - created.length} already existed\n`,
     );

@@ -1,4 +1,5 @@
 // The one reader of process.env: every setting, its default, and one clear message per wrong value.
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
 
@@ -63,7 +64,41 @@ const postgresUrl = z.string().refine((text) => {
   }
 }, 'DATABASE_URL must be a postgres:// URL');
 
+const registryUrl = z.string().refine((text) => {
+  if (text === '') return true;
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}, 'SCHEMA_REGISTRY_URL must be an http:// or https:// URL: the Confluent API base, such as http://localhost:8081/apis/ccompat/v7');
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const boolean = (name: string) =>
+  z.string().transform((text, ctx) => {
+    const value = { true: true, false: false, '1': true, '0': false }[text.trim().toLowerCase()];
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+/** A path that must be readable when set; '' means unset. The file is read where it is used. */
+const readableFile = (name: string) =>
+  z.string().refine((path) => {
+    if (path === '') return true;
+    try {
+      accessSync(path, constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }, `${name} must name a readable file`);
+
+const SASL_MECHANISMS = ['', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
+const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 
 /** Every environment variable buddy-stream reads, with its default. The README's table mirrors this. */
 export const SETTINGS = {
@@ -71,6 +106,23 @@ export const SETTINGS = {
   KAFKA_CLIENT_ID: { default: `buddy-stream-${hostname()}`, schema: z.string().min(1) },
   KAFKA_GROUP_ID: { default: 'buddy-stream', schema: z.string().min(1) },
   KAFKA_SESSION_TIMEOUT: { default: '30s', schema: duration('KAFKA_SESSION_TIMEOUT') },
+  KAFKA_SASL_MECHANISM: {
+    default: '',
+    schema: z
+      .string()
+      .transform((text) => text.trim().toLowerCase())
+      .pipe(
+        z.enum(SASL_MECHANISMS, {
+          message: 'KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512 (or empty for none)',
+        }),
+      ),
+  },
+  KAFKA_SASL_USERNAME: { default: '', schema: z.string() },
+  KAFKA_SASL_PASSWORD: { default: '', schema: z.string() },
+  KAFKA_SSL: { default: 'false', schema: boolean('KAFKA_SSL') },
+  KAFKA_SSL_CA_FILE: { default: '', schema: readableFile('KAFKA_SSL_CA_FILE') },
+  KAFKA_SSL_CERT_FILE: { default: '', schema: readableFile('KAFKA_SSL_CERT_FILE') },
+  KAFKA_SSL_KEY_FILE: { default: '', schema: readableFile('KAFKA_SSL_KEY_FILE') },
   TOPIC_PATTERN: { default: '^buddy\\.', schema: regex('TOPIC_PATTERN') },
   TOPIC_PREFIX: {
     default: '',
@@ -79,9 +131,27 @@ export const SETTINGS = {
       .regex(/^[A-Za-z0-9._-]*$/, 'TOPIC_PREFIX may hold letters, digits, dot, underscore and dash'),
   },
   DLQ_TOPIC: { default: 'dlq.buddy', schema: z.string().min(1) },
+  Q2Q_TEXT_TOPIC: { default: 'q2q.text.requested', schema: z.string().min(1) },
+  Q2Q_SCORES_TOPIC: { default: 'q2q.outcome.scored', schema: z.string().min(1) },
+  JOURNEY_FLAG_TOPIC: { default: 'journey.flag.changed', schema: z.string().min(1) },
+  JOURNEY_MILESTONE_TOPIC: { default: 'journey.milestone.reached', schema: z.string().min(1) },
+  OUTBOX_RELAY: {
+    default: 'on',
+    schema: z.enum(['on', 'off'], { message: 'OUTBOX_RELAY must be on or off' }),
+  },
   TOPIC_PARTITIONS: { default: '6', schema: integer('TOPIC_PARTITIONS', 1, 10_000) },
   TOPIC_REPLICATION_FACTOR: { default: '1', schema: integer('TOPIC_REPLICATION_FACTOR', 1, 100) },
+  // A secret: `DATABASE_URL_FILE` names a mounted file holding it instead (see SECRET_SETTINGS).
   DATABASE_URL: { default: 'postgres://127.0.0.1:5432/buddy_stream', schema: postgresUrl },
+  DATABASE_SSL: {
+    default: 'disable',
+    schema: z.enum(DATABASE_SSL_MODES, {
+      message: `DATABASE_SSL must be one of ${DATABASE_SSL_MODES.join(', ')}`,
+    }),
+  },
+  DATABASE_SSL_CA_FILE: { default: '', schema: readableFile('DATABASE_SSL_CA_FILE') },
+  DATABASE_SSL_CERT_FILE: { default: '', schema: readableFile('DATABASE_SSL_CERT_FILE') },
+  DATABASE_SSL_KEY_FILE: { default: '', schema: readableFile('DATABASE_SSL_KEY_FILE') },
   PG_POOL_SIZE: { default: '8', schema: integer('PG_POOL_SIZE', 1, 1_000) },
   BATCH_MAX_EVENTS: { default: '2000', schema: integer('BATCH_MAX_EVENTS', 1, 100_000) },
   PARTITIONS_CONSUMED_CONCURRENTLY: {
@@ -89,13 +159,31 @@ export const SETTINGS = {
     schema: integer('PARTITIONS_CONSUMED_CONCURRENTLY', 1, 1_000),
   },
   PARK_TIMEOUT: { default: '24h', schema: duration('PARK_TIMEOUT') },
+  FEEDBACK_WINDOW: { default: '14d', schema: duration('FEEDBACK_WINDOW') },
+  JOURNEY_SWEEP_INTERVAL: { default: '1m', schema: duration('JOURNEY_SWEEP_INTERVAL') },
   SHUTDOWN_TIMEOUT: { default: '30s', schema: duration('SHUTDOWN_TIMEOUT') },
+  // '' = no registry: a Confluent-framed record is then dead-lettered (schema_unavailable).
+  SCHEMA_REGISTRY_URL: { default: '', schema: registryUrl },
+  SCHEMA_REGISTRY_RETRY_TIMEOUT: { default: '30s', schema: duration('SCHEMA_REGISTRY_RETRY_TIMEOUT') },
+  OUTPUT_FRAMED: { default: 'false', schema: boolean('OUTPUT_FRAMED') },
   METRICS_PORT: { default: '9464', schema: integer('METRICS_PORT', 0, 65_535) },
+  LAG_POLL_INTERVAL: { default: '15s', schema: duration('LAG_POLL_INTERVAL') },
   LOG_LEVEL: {
     default: 'info',
     schema: z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }),
   },
 } as const;
+
+/**
+ * Secrets: each may instead come from the file named by `<NAME>_FILE` (a mounted Kubernetes Secret),
+ * read once at start, trailing newline dropped. Setting both is an error.
+ */
+export const SECRET_SETTINGS = ['DATABASE_URL', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const;
+
+/** Every environment variable buddy-stream reads: the settings, their `_FILE` forms, and PGUSER. */
+export function environmentVariables(): string[] {
+  return [...Object.keys(SETTINGS), ...SECRET_SETTINGS.map((name) => `${name}_FILE`), 'PGUSER'];
+}
 
 type Settings = typeof SETTINGS;
 export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
@@ -112,16 +200,70 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
+  const secrets = readSecretFiles(env, problems);
   for (const [name, setting] of Object.entries(SETTINGS)) {
-    const raw = env[name];
+    const raw = secrets[name] ?? env[name];
     const text = raw === undefined || raw.trim() === '' ? setting.default : raw;
     const parsed = (setting.schema as z.ZodType).safeParse(text);
     if (parsed.success) config[name] = parsed.data;
     else problems.push(`${name}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
+  if (problems.length === 0) problems.push(...securityProblems(config as Config));
+  if (config.OUTPUT_FRAMED === true && config.SCHEMA_REGISTRY_URL === '') {
+    problems.push('OUTPUT_FRAMED: true needs SCHEMA_REGISTRY_URL (framed records name a registered schema)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   config.DATABASE_URL = withDefaultUser(config.DATABASE_URL as string, env.PGUSER);
   return config as Config;
+}
+
+function readSecretFiles(env: Record<string, string | undefined>, problems: string[]) {
+  const values: Record<string, string> = {};
+  for (const name of SECRET_SETTINGS) {
+    const file = env[`${name}_FILE`]?.trim();
+    if (!file) continue;
+    if (env[name]?.trim()) {
+      problems.push(`${name}: set ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      values[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
+    }
+  }
+  return values;
+}
+
+/** Settings that only make sense together. */
+function securityProblems(c: Config): string[] {
+  const problems: string[] = [];
+  const sasl = c.KAFKA_SASL_MECHANISM !== '';
+  if (sasl && (c.KAFKA_SASL_USERNAME === '' || c.KAFKA_SASL_PASSWORD === '')) {
+    problems.push(
+      `KAFKA_SASL_MECHANISM: ${c.KAFKA_SASL_MECHANISM} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or their _FILE forms)`,
+    );
+  }
+  if (!sasl && (c.KAFKA_SASL_USERNAME !== '' || c.KAFKA_SASL_PASSWORD !== '')) {
+    problems.push('KAFKA_SASL_USERNAME/PASSWORD: set, but KAFKA_SASL_MECHANISM is empty');
+  }
+  for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const) {
+    if (!c.KAFKA_SSL && c[name] !== '') problems.push(`${name}: set, but KAFKA_SSL is false`);
+  }
+  for (const name of ['DATABASE_SSL_CA_FILE', 'DATABASE_SSL_CERT_FILE', 'DATABASE_SSL_KEY_FILE'] as const) {
+    if (c.DATABASE_SSL === 'disable' && c[name] !== '')
+      problems.push(`${name}: set, but DATABASE_SSL is disable`);
+  }
+  if ((c.KAFKA_SSL_CERT_FILE === '') !== (c.KAFKA_SSL_KEY_FILE === '')) {
+    problems.push('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE: a client certificate needs both');
+  }
+  if ((c.DATABASE_SSL_CERT_FILE === '') !== (c.DATABASE_SSL_KEY_FILE === '')) {
+    problems.push('DATABASE_SSL_CERT_FILE and DATABASE_SSL_KEY_FILE: a client certificate needs both');
+  }
+  if (c.DATABASE_SSL !== 'disable' && /[?&](sslmode|ssl)=/.test(c.DATABASE_URL)) {
+    problems.push('DATABASE_URL: drop sslmode from the URL; DATABASE_SSL sets TLS');
+  }
+  return problems;
 }
 
 /** A URL without a user name connects as PGUSER, else as the OS user (as psql does). */

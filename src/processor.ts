@@ -5,12 +5,18 @@ import pg from 'pg';
 import type { Config } from './config.ts';
 import { createIdempotentProducer } from './kafka/client.ts';
 import { createDeadLetterSink } from './kafka/dead-letter-producer.ts';
+import { createFrameResolver } from './kafka/schema-registry-decoder.ts';
+import { createOutboxRelay } from './q2q/outbox-relay.ts';
+import { sweepJourney } from './journey/sweep.ts';
+import { createScoreIngestor } from './q2q/ingest.ts';
 import type { Logger } from './ops/logger.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { processBatch, mergeStats, type BatchContext, type DeadLetterSink } from './pipeline/commit.ts';
 import { emptyStats, type ApplyStats } from './pipeline/apply.ts';
 import type { SourceRecord } from './pipeline/decode.ts';
 import { countParked, expireParkedEvents } from './pipeline/park-timeout.ts';
+import { observeCopies } from './store/copy-writer.ts';
+import { postgresConnection } from './store/pg-connection.ts';
 import { SQL } from './store/statements.ts';
 
 export interface ProcessorTotals extends ApplyStats {
@@ -24,10 +30,15 @@ export interface Processor {
   start(): Promise<void>;
   /** Stops consuming after the batches in flight (each commits or rolls back whole). */
   stop(): Promise<void>;
-  /** Resolves when every partition of the subscribed topics is applied up to its high watermark. */
+  /**
+   * Resolves when every partition of the subscribed topics, and of Q2Q_SCORES_TOPIC, is applied up to its
+   * high watermark.
+   */
   waitUntilCaughtUp(options?: { pollMs?: number; signal?: AbortSignal }): Promise<void>;
   totals: ProcessorTotals;
   pool: pg.Pool;
+  /** For ops/: readiness and the lag monitor follow its group events. */
+  consumer: Consumer;
 }
 
 export interface ProcessorDeps {
@@ -35,11 +46,20 @@ export interface ProcessorDeps {
   kafka: Kafka;
   logger: Logger;
   metrics: Metrics;
+  /** Called after each batch's transaction committed (benchmarks measure end-to-end latency with it). */
+  onBatchCommitted?: (records: SourceRecord[], committedAtMs: number) => void;
 }
 
-export function createProcessor({ config, kafka, logger, metrics }: ProcessorDeps): Processor {
+export function createProcessor({
+  config,
+  kafka,
+  logger,
+  metrics,
+  onBatchCommitted,
+}: ProcessorDeps): Processor {
   const log = logger.child({ component: 'processor' });
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_SIZE });
+  const pool = new pg.Pool({ ...postgresConnection(config), max: config.PG_POOL_SIZE });
+  pool.on('connect', (client) => observeCopies(client, (table, n) => metrics.copyRows.inc({ table }, n)));
   pool.on('error', (error) => log.warn({ err: error.message }, 'idle Postgres connection failed'));
   const consumer: Consumer = kafka.consumer({
     groupId: config.KAFKA_GROUP_ID,
@@ -61,7 +81,18 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
     totals.deadLettered++;
     totals.deadLetteredByReason[letter.code] = (totals.deadLetteredByReason[letter.code] ?? 0) + 1;
   });
+  const relay = createOutboxRelay({
+    pool,
+    producer,
+    topicFor: outputTopicMap(config),
+    log: log.child({ component: 'outbox-relay' }),
+  });
+  // q2q.outcome.scored -> outcome_scores and evidence_snippets, in its own consumer group.
+  const scores = createScoreIngestor({ config, kafka, logger, metrics, pool });
+  // Confluent-framed values, decoded through the schema registry when SCHEMA_REGISTRY_URL is set.
+  const frames = createFrameResolver(config, logger);
   let sweepTimer: NodeJS.Timeout | undefined;
+  let journeyTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   let subscribedTopics: string[] = [];
 
@@ -71,9 +102,12 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
       pool,
       groupId: config.KAFKA_GROUP_ID,
       topicPrefix: config.TOPIC_PREFIX,
+      feedbackWindowMs: config.FEEDBACK_WINDOW,
       deadLetters,
       log: log.child({ topic, partition }),
       heartbeat,
+      frames,
+      observeTransaction: (seconds, outcome) => metrics.transactionDuration.observe({ outcome }, seconds),
     };
     for (let i = 0; i < batch.messages.length; i += config.BATCH_MAX_EVENTS) {
       if (!isRunning() || isStale()) return;
@@ -89,8 +123,11 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
       const stopTimer = metrics.batchDuration.startTimer({ topic });
       const result = await processBatch(ctx, records);
       stopTimer();
+      onBatchCommitted?.(records, Date.now());
       metrics.batchSize.observe({ topic }, records.length);
       record(topic, result.stats, result.duplicatesInBatch, records.length);
+      const enqueued = result.stats.outboxRecords + result.stats.journeyChanges;
+      if (enqueued > 0 && config.OUTBOX_RELAY === 'on') relay.wake();
       resolveOffset(chunk[chunk.length - 1]!.offset);
       if (result.nextOffset !== null) {
         // Postgres holds the truth; Kafka's committed offset follows so lag tools see progress.
@@ -125,6 +162,19 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
     }
   }
 
+  async function sweepJourneyFlags() {
+    try {
+      const swept = await sweepJourney(
+        pool,
+        { groupId: config.KAFKA_GROUP_ID, feedbackWindowMs: config.FEEDBACK_WINDOW },
+        log,
+      );
+      if (swept.flagsChanged > 0 && config.OUTBOX_RELAY === 'on') relay.wake();
+    } catch (error) {
+      log.error({ err: (error as Error).message }, 'journey sweep failed; next sweep retries');
+    }
+  }
+
   async function sweep() {
     try {
       await expireParkedEvents(pool, deadLetters, config.PARK_TIMEOUT, log);
@@ -137,6 +187,7 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
   return {
     totals,
     pool,
+    consumer,
     async start() {
       await producer.connect();
       await consumer.connect();
@@ -169,14 +220,28 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
         partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
         eachBatch,
       });
+      await scores.start();
       const sweepEvery = Math.max(1_000, Math.min(60_000, Math.floor(config.PARK_TIMEOUT / 4)));
+      if (config.OUTBOX_RELAY === 'on') relay.start();
+      journeyTimer = setInterval(() => void sweepJourneyFlags(), config.JOURNEY_SWEEP_INTERVAL);
+      journeyTimer.unref();
       sweepTimer = setInterval(() => void sweep(), sweepEvery);
       sweepTimer.unref();
     },
     stop() {
       stopping ??= (async () => {
         if (sweepTimer) clearInterval(sweepTimer);
+        if (journeyTimer) clearInterval(journeyTimer);
+        frames?.close(); // a batch waiting for the registry gives up, unapplied, so the stop is not held up
         await consumer.disconnect();
+        await scores.stop();
+        await relay.stop();
+        // Publish what the last batches committed, so a clean stop leaves no backlog for the next start.
+        if (config.OUTBOX_RELAY === 'on') {
+          await relay
+            .drain()
+            .catch((error: Error) => log.warn({ err: error.message }, 'outbox not drained at stop'));
+        }
         await producer.disconnect();
         await pool.end();
       })();
@@ -188,7 +253,7 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
       try {
         for (;;) {
           signal?.throwIfAborted();
-          if (await caughtUp(admin)) return;
+          if ((await caughtUp(admin)) && (await scores.caughtUp(admin))) return;
           await new Promise((r) => setTimeout(r, pollMs));
         }
       } finally {
@@ -216,4 +281,18 @@ export function createProcessor({ config, kafka, logger, metrics }: ProcessorDep
     }
     return !behind;
   }
+}
+
+/** Logical outbox topics -> the configured topics. */
+export function outputTopicMap(config: Config): (logical: string) => string {
+  const topics: Record<string, string> = {
+    'q2q.text.requested': config.Q2Q_TEXT_TOPIC,
+    'journey.flag.changed': config.JOURNEY_FLAG_TOPIC,
+    'journey.milestone.reached': config.JOURNEY_MILESTONE_TOPIC,
+  };
+  return (logical) => {
+    const topic = topics[logical];
+    if (!topic) throw new Error(`outbox row names an unknown topic: ${logical}`);
+    return topic;
+  };
 }

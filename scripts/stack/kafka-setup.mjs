@@ -106,7 +106,7 @@ export function writeConfig(port) {
   writeFileSync(FILES.log4j, log4jConfig(FILES.log));
 }
 
-function log4jConfig(logFile) {
+export function log4jConfig(logFile) {
   const file = logFile.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by scripts/stack.mjs: warnings and errors, plus the broker's "started" line, size-capped. -->

@@ -2,12 +2,14 @@
 // synthetic Buddy programme, process it until caught up, and print what happened.
 import pg from 'pg';
 import type { Config } from '../config.ts';
-import { createIdempotentProducer, createKafka } from '../kafka/client.ts';
-import { createTopics } from '../kafka/topics.ts';
+import { createUpstreamProducer, createKafka } from '../kafka/client.ts';
+import { allTopics, createTopics } from '../kafka/topics.ts';
 import type { Logger } from '../ops/logger.ts';
 import { ensureDatabase, migrate } from '../store/migrate.ts';
 import { iterateProgramme, type ProgrammeOptions, type SyntheticStats } from '../synthetic/generate.ts';
 import { runCommand } from './run.ts';
+import { q2qScoreCommand } from './q2q-score.ts';
+import { metricsRecomputeCommand } from './metrics-recompute.ts';
 
 /** The tables a reader of the demo wants to see filled. */
 const SUMMARY_TABLES = [
@@ -23,6 +25,9 @@ const SUMMARY_TABLES = [
   'journey_milestones',
   'buddy_system_events',
   'parked_events',
+  'outcome_scores',
+  'evidence_snippets',
+  'metrics_company_period',
 ];
 
 export async function demoCommand(
@@ -38,12 +43,11 @@ export async function demoCommand(
   const kafka = createKafka(config, logger);
   const admin = kafka.admin();
   await admin.connect();
-  const created = await createTopics(admin, {
-    prefix: config.TOPIC_PREFIX,
-    partitions: config.TOPIC_PARTITIONS,
-    replicationFactor: config.TOPIC_REPLICATION_FACTOR,
-    deadLetterTopic: config.DLQ_TOPIC,
-  });
+  const created = await createTopics(
+    admin,
+    { partitions: config.TOPIC_PARTITIONS, replicationFactor: config.TOPIC_REPLICATION_FACTOR },
+    allTopics(config),
+  );
   await admin.disconnect();
   out(`demo: topics ready (${created.length} created)`);
 
@@ -56,8 +60,15 @@ export async function demoCommand(
 
   out('demo: processing until caught up ...');
   const code = await runCommand(config, logger, { untilCaughtUp: true, summary: true });
+  // The texts the processor published: scored by the baseline rules, then ingested by a second short
+  // pass of the processor (it waits until the score ingestion caught up too), then company metrics.
+  out('demo: scoring the texts with the baseline Q2Q rules (a baseline, not a model) ...');
+  const scored = await q2qScoreCommand(config, logger, { untilCaughtUp: true });
+  out('demo: ingesting the scores ...');
+  const ingested = await runCommand(config, logger, { untilCaughtUp: true });
+  const metrics = await metricsRecomputeCommand(config, logger);
   await printRowCounts(config.DATABASE_URL, out);
-  return code;
+  return code || scored || ingested || metrics;
 }
 
 async function publishProgramme(
@@ -65,7 +76,7 @@ async function publishProgramme(
   prefix: string,
   options: ProgrammeOptions,
 ): Promise<SyntheticStats> {
-  const producer = createIdempotentProducer(kafka);
+  const producer = createUpstreamProducer(kafka);
   await producer.connect();
   try {
     const programme = iterateProgramme(options);

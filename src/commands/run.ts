@@ -1,11 +1,13 @@
 // `buddy-stream run`: the processor, its health and metrics server, and a graceful, bounded shutdown.
 import type { Config } from '../config.ts';
 import { createKafka } from '../kafka/client.ts';
-import { OUTPUT_TOPICS, assertOutputsOutsidePattern } from '../kafka/topics.ts';
+import { assertOutputsOutsidePattern, outputTopics } from '../kafka/topics.ts';
 import { startHealthServer } from '../ops/health-server.ts';
 import type { Logger } from '../ops/logger.ts';
 import { createMetrics } from '../ops/metrics.ts';
+import { attachOperations } from '../ops/operations.ts';
 import { createProcessor, type ProcessorTotals } from '../processor.ts';
+import { createErasureConsumer } from '../gdpr/erasure-consumer.ts';
 
 export interface RunOptions {
   untilCaughtUp?: boolean;
@@ -14,37 +16,60 @@ export interface RunOptions {
 }
 
 export async function runCommand(config: Config, logger: Logger, options: RunOptions = {}): Promise<number> {
-  assertOutputsOutsidePattern(config.TOPIC_PATTERN, [config.DLQ_TOPIC, ...Object.values(OUTPUT_TOPICS)]);
+  assertOutputsOutsidePattern(config.TOPIC_PATTERN, outputTopics(config));
   const metrics = createMetrics();
   const kafka = createKafka(config, logger);
   const processor = createProcessor({ config, kafka, logger, metrics });
-  let started = false;
-  const health = await startHealthServer(config.METRICS_PORT, metrics.registry, () => started);
+  const ops = attachOperations({ processor, kafka, config, metrics, logger });
+  // GDPR erasure requests (privacy.erasure.requested), on the processor's pool.
+  const erasure = createErasureConsumer({ config, kafka, logger, pool: processor.pool });
+  const health = await startHealthServer(config.METRICS_PORT, metrics.registry, () => ops.ready());
   const stopping = new AbortController();
+  let exitCode = 0;
   const onSignal = (signal: string) => {
     logger.info({ signal }, 'stopping');
+    ops.markStopping();
     stopping.abort();
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
+  // kafkajs gave up on the consumer: exit non-zero so the orchestrator restarts the pod.
+  ops.onFatal(() => {
+    exitCode = 1;
+    ops.markStopping();
+    stopping.abort();
+  });
 
-  let exitCode = 0;
   try {
     await processor.start();
-    started = true;
+    await erasure.start();
+    await ops.start();
     logger.info({ group: config.KAFKA_GROUP_ID, metricsPort: health.port }, 'processor started');
     if (options.untilCaughtUp) {
       await processor.waitUntilCaughtUp({ signal: stopping.signal }).catch((error: unknown) => {
         if (!stopping.signal.aborted) throw error;
       });
     } else {
-      await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve()));
+      // A signal during start aborted already: 'abort' will not fire again.
+      await new Promise<void>((resolve) => {
+        if (stopping.signal.aborted) resolve();
+        else stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
     }
   } catch (error) {
     logger.error({ err: (error as Error).message }, 'processor failed');
     exitCode = 1;
   } finally {
-    exitCode = (await stopWithin(processor.stop(), config.SHUTDOWN_TIMEOUT, logger)) ? exitCode : 1;
+    const stopped = stopWithin(
+      ops
+        .stop()
+        .catch((error: Error) => logger.warn({ err: error.message }, 'stopping the lag monitor failed'))
+        .then(() => erasure.stop())
+        .then(() => processor.stop()),
+      config.SHUTDOWN_TIMEOUT,
+      logger,
+    );
+    exitCode = (await stopped) ? exitCode : 1;
     await health.close();
   }
   if (options.summary) process.stdout.write(formatSummary(processor.totals));

@@ -9,9 +9,10 @@ import { z } from 'zod';
  * Any 8-4-4-4-12 hex UUID. zod v4's `z.uuid()` insists on an RFC 9562 version nibble (1-8) and
  * variant, which rejects ids that upstream's zod v3 validator accepted (for example ids derived
  * from a hash without setting the version bits). A real producer will not change for us, so we
- * accept the same shape upstream did.
+ * accept the same shape upstream did. Canonical events carry it lower-cased: Buddy ids are looked up
+ * as text (user_external_ids.external_id), and the same person must not become two.
  */
-export const uuid = z.guid();
+export const uuid = z.guid().transform((value) => value.toLowerCase());
 
 /**
  * An ISO-8601 / RFC 3339 date-time with seconds and a zone designator (`Z` or `+hh:mm`),

@@ -1,5 +1,7 @@
 // kafkajs client setup: brokers and client id from config, kafkajs' own logs routed into ours.
-import { Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, Partitioners, logLevel, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../ops/logger.ts';
 
@@ -10,15 +12,47 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(
-  config: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>,
-  logger: Logger,
-  clientIdSuffix = '',
-): Kafka {
+export type KafkaSettings = Pick<
+  Config,
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_CLIENT_ID'
+  | 'KAFKA_SASL_MECHANISM'
+  | 'KAFKA_SASL_USERNAME'
+  | 'KAFKA_SASL_PASSWORD'
+  | 'KAFKA_SSL'
+  | 'KAFKA_SSL_CA_FILE'
+  | 'KAFKA_SSL_CERT_FILE'
+  | 'KAFKA_SSL_KEY_FILE'
+>;
+
+/** TLS and SASL options for kafkajs from the settings (the files are read here, once). */
+export function kafkaSecurity(config: Omit<KafkaSettings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>): {
+  ssl?: ConnectionOptions | boolean;
+  sasl?: SASLOptions;
+} {
+  const read = (file: string) => (file === '' ? undefined : readFileSync(file, 'utf8'));
+  const tls: ConnectionOptions = {
+    ca: read(config.KAFKA_SSL_CA_FILE),
+    cert: read(config.KAFKA_SSL_CERT_FILE),
+    key: read(config.KAFKA_SSL_KEY_FILE),
+  };
+  const ssl = Object.values(tls).some((v) => v !== undefined)
+    ? Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined))
+    : true;
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username } = config;
+  const password = config.KAFKA_SASL_PASSWORD;
+  return {
+    ...(config.KAFKA_SSL ? { ssl } : {}),
+    ...(mechanism === '' ? {} : { sasl: { mechanism, username, password } as SASLOptions }),
+  };
+}
+
+export function createKafka(config: KafkaSettings, logger: Logger, clientIdSuffix = ''): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: config.KAFKA_CLIENT_ID + clientIdSuffix,
     brokers: config.KAFKA_BROKERS,
+    ...kafkaSecurity(config),
     // kafkajs logs INFO on every join and leave; ours decides what is shown.
     logLevel: logLevel.INFO,
     logCreator:
@@ -44,5 +78,18 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+}
+
+/**
+ * A producer for publishing Buddy events as an upstream producer would (the demo, generate, import,
+ * tests and benchmarks): not idempotent, because kafkajs' idempotent producer can fail a first send to a
+ * topic created a moment ago ("out of order sequence number") and give up. A retried send may write a
+ * record twice; the processor drops the copy by its event id, exactly as it does for upstream re-sends.
+ */
+export function createUpstreamProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 10, initialRetryTime: 300 },
   });
 }

@@ -1,19 +1,40 @@
 // Every topic buddy-stream reads or writes, and their idempotent creation.
 import type { Admin } from 'kafkajs';
+import type { Config } from '../config.ts';
 import { EVENT_TYPES } from '../contracts/index.ts';
 
 /** The input topics: one per event type, named exactly as the type. */
 export const BUDDY_TOPICS: readonly string[] = EVENT_TYPES;
 
+/** Erasure requests (GDPR) arrive here; not configurable. */
+export const PRIVACY_ERASURE_TOPIC = 'privacy.erasure.requested';
+
+type TopicSettings = Pick<
+  Config,
+  | 'TOPIC_PREFIX'
+  | 'DLQ_TOPIC'
+  | 'Q2Q_TEXT_TOPIC'
+  | 'Q2Q_SCORES_TOPIC'
+  | 'JOURNEY_FLAG_TOPIC'
+  | 'JOURNEY_MILESTONE_TOPIC'
+>;
+
 /** The topics buddy-stream writes (and, for q2q scores and erasure requests, reads). */
-export const OUTPUT_TOPICS = {
-  deadLetter: 'dlq.buddy',
-  q2qTextRequested: 'q2q.text.requested',
-  q2qOutcomeScored: 'q2q.outcome.scored',
-  journeyFlagChanged: 'journey.flag.changed',
-  journeyMilestoneReached: 'journey.milestone.reached',
-  privacyErasureRequested: 'privacy.erasure.requested',
-} as const;
+export function outputTopics(config: TopicSettings): string[] {
+  return [
+    config.DLQ_TOPIC,
+    config.Q2Q_TEXT_TOPIC,
+    config.Q2Q_SCORES_TOPIC,
+    config.JOURNEY_FLAG_TOPIC,
+    config.JOURNEY_MILESTONE_TOPIC,
+    PRIVACY_ERASURE_TOPIC,
+  ];
+}
+
+/** Every topic buddy-stream reads or writes: the buddy.* inputs (with TOPIC_PREFIX) and the outputs. */
+export function allTopics(config: TopicSettings): string[] {
+  return [...BUDDY_TOPICS.map((t) => config.TOPIC_PREFIX + t), ...outputTopics(config)];
+}
 
 /** An output topic that matched the input pattern would feed the processor its own records. */
 export function assertOutputsOutsidePattern(pattern: RegExp, outputs: Iterable<string>): void {
@@ -24,18 +45,8 @@ export function assertOutputsOutsidePattern(pattern: RegExp, outputs: Iterable<s
 }
 
 export interface TopicPlan {
-  /** TOPIC_PREFIX, put before each buddy.* topic name. */
-  prefix: string;
   partitions: number;
   replicationFactor: number;
-  deadLetterTopic: string;
-}
-
-export function allTopics(plan: Pick<TopicPlan, 'deadLetterTopic' | 'prefix'>): string[] {
-  const outputs = Object.values(OUTPUT_TOPICS).map((t) =>
-    t === OUTPUT_TOPICS.deadLetter ? plan.deadLetterTopic : t,
-  );
-  return [...BUDDY_TOPICS.map((t) => plan.prefix + t), ...outputs];
 }
 
 /**
@@ -45,11 +56,7 @@ export function allTopics(plan: Pick<TopicPlan, 'deadLetterTopic' | 'prefix'>): 
 export const TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** Creates the topics that do not exist yet; returns the names it created. */
-export async function createTopics(
-  admin: Admin,
-  plan: TopicPlan,
-  topics = allTopics(plan),
-): Promise<string[]> {
+export async function createTopics(admin: Admin, plan: TopicPlan, topics: string[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length === 0) return [];
@@ -67,7 +74,7 @@ export async function createTopics(
   return missing;
 }
 
-/** Polls metadata until every partition of `topics` has a leader (the broker can then take writes). */
+/** Polls until every partition of `topics` has a leader that serves it (the broker then takes writes). */
 export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -76,12 +83,23 @@ export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs =
       const ready =
         found.length === topics.length &&
         found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
+      // Metadata can name a leader a moment before the leader serves the partition (a produce then
+      // gets NOT_LEADER): asking each partition's offsets proves the leaders are serving.
+      if (ready && (await leadersServe(admin, topics))) return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
     }
     if (Date.now() > deadline)
       throw new Error(`topics have no leader after ${timeoutMs} ms: ${topics.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function leadersServe(admin: Admin, topics: string[]): Promise<boolean> {
+  try {
+    for (const topic of topics) await admin.fetchTopicOffsets(topic);
+    return true;
+  } catch {
+    return false;
   }
 }

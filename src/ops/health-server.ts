@@ -1,4 +1,5 @@
-// /metrics for Prometheus, /healthz (alive) and /readyz (connected and consuming) on METRICS_PORT.
+// /metrics for Prometheus, /healthz (alive) and /readyz (in the consumer group, Postgres answering) on
+// METRICS_PORT. /readyz says why in its body; Kubernetes only reads the status code.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
@@ -7,10 +8,15 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
+export interface Readiness {
+  ok: boolean;
+  detail: string;
+}
+
 export async function startHealthServer(
   port: number,
   registry: Registry,
-  ready: () => boolean | Promise<boolean>,
+  ready: () => boolean | Readiness | Promise<boolean | Readiness>,
 ): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const route = (req.url ?? '/').split('?')[0];
@@ -26,10 +32,15 @@ export async function startHealthServer(
     } else if (route === '/healthz') {
       reply(200, 'ok\n');
     } else if (route === '/readyz') {
-      Promise.resolve(ready()).then(
-        (ok) => reply(ok ? 200 : 503, ok ? 'ready\n' : 'not ready\n'),
-        () => reply(503, 'not ready\n'),
-      );
+      Promise.resolve()
+        .then(ready)
+        .then(
+          (answer) => {
+            const { ok, detail } = typeof answer === 'boolean' ? { ok: answer, detail: '' } : answer;
+            reply(ok ? 200 : 503, `${ok ? 'ready' : 'not ready'}${detail ? `: ${detail}` : ''}\n`);
+          },
+          (error: Error) => reply(503, `not ready: ${error.message}\n`),
+        );
     } else {
       reply(404, 'not found\n');
     }
@@ -41,6 +52,11 @@ export async function startHealthServer(
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections (a scraper's) would hold close() open until they time out.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -1,5 +1,18 @@
 // Prometheus metrics, registered on a registry passed in (each test gets a fresh one).
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** What the database says at scrape time (ops/state-probe.ts): cheap queries on small indexes. */
+export interface StateSnapshot {
+  parked: number;
+  parkedOldestAgeSeconds: number;
+  outboxBacklog: number;
+  outboxOldestAgeSeconds: number;
+}
 
 export interface Metrics {
   registry: Registry;
@@ -16,12 +29,95 @@ export interface Metrics {
   rebalances: Counter;
   parkedEvents: Gauge;
   consumerLag: Gauge<'topic' | 'partition'>;
+  assignedPartitions: Gauge;
+  copyRows: Counter<'table'>;
+  transactionDuration: Histogram<'outcome'>;
+  parkedOldestAge: Gauge;
+  outboxBacklog: Gauge;
+  outboxOldestAge: Gauge;
+  /** For the outbox relay: seconds from the outbox row's created_at to the broker's acknowledgement. */
+  publishLatency: Histogram<'topic'>;
+  buildInfo: Gauge<'version' | 'node'>;
+  /** The parked and outbox gauges ask `probe` at each scrape (at most once a second); unset, they keep their value. */
+  setStateProbe(probe: (() => Promise<StateSnapshot>) | undefined): void;
 }
 
 export function createMetrics(registry = new Registry(), options: { defaults?: boolean } = {}): Metrics {
   if (options.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: 'buddy_stream_' });
   const registers = [registry];
+  let probe: (() => Promise<StateSnapshot>) | undefined;
+  let snapshot: { at: number; value: Promise<StateSnapshot | undefined> } | undefined;
+  /** One probe per scrape for the four gauges, which prom-client collects in parallel. */
+  const current = () => {
+    if (!probe) return Promise.resolve(undefined);
+    if (!snapshot || Date.now() - snapshot.at > 1_000) {
+      snapshot = { at: Date.now(), value: probe().catch(() => undefined) };
+    }
+    return snapshot.value;
+  };
+  const fromState = (name: string, help: string, pick: (s: StateSnapshot) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const state = await current();
+        if (state) this.set(pick(state));
+      },
+    });
+  const buildInfo = new Gauge({
+    name: 'buddy_stream_build_info',
+    help: 'Always 1; the labels say which buddy-stream and Node.js run.',
+    labelNames: ['version', 'node'],
+    registers,
+  });
+  buildInfo.set({ version: VERSION, node: process.version }, 1);
   return {
+    setStateProbe(fn) {
+      probe = fn;
+      snapshot = undefined;
+    },
+    buildInfo,
+    assignedPartitions: new Gauge({
+      name: 'buddy_stream_assigned_partitions',
+      help: 'Partitions this processor holds in the consumer group (0 while idle or between rebalances).',
+      registers,
+    }),
+    copyRows: new Counter({
+      name: 'buddy_stream_copy_rows_total',
+      help: 'Rows streamed with COPY into the staging tables, by staging table.',
+      labelNames: ['table'],
+      registers,
+    }),
+    transactionDuration: new Histogram({
+      name: 'buddy_stream_transaction_duration_seconds',
+      help: 'Postgres transaction of one batch, BEGIN to COMMIT or ROLLBACK.',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    parkedOldestAge: fromState(
+      'buddy_stream_parked_oldest_age_seconds',
+      'Age of the oldest parked event (0 when none is parked).',
+      (s) => s.parkedOldestAgeSeconds,
+    ),
+    outboxBacklog: fromState(
+      'buddy_stream_outbox_backlog_records',
+      'Outbox records not yet published (sent_at NULL).',
+      (s) => s.outboxBacklog,
+    ),
+    outboxOldestAge: fromState(
+      'buddy_stream_outbox_oldest_unsent_age_seconds',
+      'Age of the oldest unpublished outbox record (0 when the backlog is empty).',
+      (s) => s.outboxOldestAgeSeconds,
+    ),
+    publishLatency: new Histogram({
+      name: 'buddy_stream_outbox_publish_latency_seconds',
+      help: 'From an outbox record being written to the broker acknowledging it.',
+      labelNames: ['topic'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
     registry,
     recordsConsumed: new Counter({
       name: 'buddy_stream_records_consumed_total',
@@ -89,11 +185,11 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
       help: 'Consumer group joins (each rebalance assigns partitions anew).',
       registers,
     }),
-    parkedEvents: new Gauge({
-      name: 'buddy_stream_parked_events',
-      help: 'Events waiting in parked_events for their reference.',
-      registers,
-    }),
+    parkedEvents: fromState(
+      'buddy_stream_parked_events',
+      'Events waiting in parked_events for their reference.',
+      (s) => s.parked,
+    ),
     consumerLag: new Gauge({
       name: 'buddy_stream_consumer_lag_records',
       help: 'High watermark minus the stored next offset, per topic-partition.',

@@ -4,10 +4,15 @@ import type pg from 'pg';
 import { parseEnvelope, primaryUserOf, type BuddyEvent, type EventType } from '../contracts/index.ts';
 import type { RecordPosition } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
+import { applyJourney } from '../journey/apply.ts';
+import { recomputeCompanyMetrics } from '../metrics/company-period.ts';
+import { readEventClock } from '../journey/state.ts';
+import type { OutboxRow } from '../q2q/text-record.ts';
 import { copyRows, type CopyValue } from '../store/copy-writer.ts';
 import { classifyPgError, describePgRejection } from '../store/pg-errors.ts';
+import { ensureStaging, writeOutbox } from '../store/staging.ts';
 import { MERGE, SQL, STAGING, type StagedTable } from '../store/statements.ts';
-import { applyUserEvent } from './identity.ts';
+import { applyUserEvents } from './identity.ts';
 import { isUserEvent, project, referencesOf } from './project/index.ts';
 import {
   derivedTables,
@@ -15,6 +20,7 @@ import {
   type MatchRef,
   type Projection,
   type TableRows,
+  type UserInfo,
 } from './project/types.ts';
 import { lockReferences } from './references.ts';
 
@@ -30,6 +36,10 @@ export interface ApplyStats {
   parked: number;
   duplicates: number;
   unparked: number;
+  /** Records enqueued in the outbox (new ones only). */
+  outboxRecords: number;
+  /** Journey milestones reached and flags changed by the rules. */
+  journeyChanges: number;
   /** Unparked events Postgres refused: the caller dead-letters them and removes them from the raw store. */
   refused: { eventId: string; reason: string }[];
   appliedByType: Partial<Record<EventType, number>>;
@@ -55,24 +65,65 @@ export function emptyStats(): ApplyStats {
     parked: 0,
     duplicates: 0,
     unparked: 0,
+    outboxRecords: 0,
+    journeyChanges: 0,
     refused: [],
     appliedByType: {},
     rowsByTable: {},
   };
 }
 
-export async function applyEvents(tx: pg.PoolClient, incoming: Incoming[], log: Logger): Promise<ApplyStats> {
+export interface ApplyOptions {
+  /** The consumer group, whose stored offsets hold the event-time clock of the journey rules. */
+  groupId: string;
+  /** How long after a match ends its feedback may come before it is pending. */
+  feedbackWindowMs: number;
+}
+
+export async function applyEvents(
+  tx: pg.PoolClient,
+  incoming: Incoming[],
+  log: Logger,
+  options: ApplyOptions,
+): Promise<ApplyStats> {
   const stats = emptyStats();
-  const state: State = { touched: new Map<string, string | null>() };
   await ensureStaging(tx);
 
   const known = await knownEventIds(
     tx,
     incoming.map((i) => i.event.id),
   );
-  let queue = incoming.filter((i) => !known.has(i.event.id));
+  const queue = incoming.filter((i) => !known.has(i.event.id));
   stats.duplicates += incoming.length - queue.length;
+  return applyQueue(tx, queue, stats, log, options, latestEventTime(incoming));
+}
 
+/**
+ * Re-applies events that are in the raw store already (replay, event sourcing): the same waves, unparking,
+ * derived state and journey rules as `applyEvents`, without the dedupe against the raw store (which would
+ * skip them all). Events still without their user or match are parked again.
+ */
+export async function applyStoredEvents(
+  tx: pg.PoolClient,
+  events: BuddyEvent[],
+  log: Logger,
+  options: ApplyOptions,
+): Promise<ApplyStats> {
+  await ensureStaging(tx);
+  const items = events.map((event): Incoming => ({ event, payloadText: null }));
+  return applyQueue(tx, items, emptyStats(), log, options, latestEventTime(items));
+}
+
+async function applyQueue(
+  tx: pg.PoolClient,
+  incoming: Incoming[],
+  stats: ApplyStats,
+  log: Logger,
+  options: ApplyOptions,
+  batchTime: string | null,
+): Promise<ApplyStats> {
+  const state: State = { touched: new Map<string, string | null>() };
+  let queue = incoming;
   // Round 0 applies the batch's own events; a refusal there is handled by the caller (record by record).
   // Later rounds apply what the new users and matches unparked: there a refused event is dead-lettered
   // alone, never the event that unparked it.
@@ -83,12 +134,46 @@ export async function applyEvents(tx: pg.PoolClient, incoming: Incoming[], log: 
     created = await applyUnparked(tx, queue, stats, state, log);
     if (round > 1000) throw new Error('unparking did not converge after 1000 rounds');
   }
-  await refreshDerived(tx, state.touched);
+  await refreshDerived(tx, state, stats);
+  await evaluateJourneyRules(tx, state.touched, stats, options, batchTime);
+  if (state.importCompleted) await recomputeCompanyMetrics(tx);
   return stats;
 }
 
+/** The journey rules triggered by the event types applied, for every user the batch touched. */
+async function evaluateJourneyRules(
+  tx: pg.PoolClient,
+  touched: Map<string, string | null>,
+  stats: ApplyStats,
+  options: ApplyOptions,
+  batchTime: string | null,
+): Promise<void> {
+  const triggers = new Set(Object.keys(stats.appliedByType) as EventType[]);
+  if (touched.size === 0 || triggers.size === 0) return;
+  const now = await readEventClock(tx, options.groupId, batchTime);
+  if (now === null) return;
+  const changes = await applyJourney(
+    tx,
+    [...touched.keys()],
+    { triggers },
+    { now, feedbackWindowMs: options.feedbackWindowMs },
+  );
+  stats.journeyChanges += changes.milestonesReached + changes.flagsChanged;
+}
+
+/** The latest event time of a batch: it moves the stream's event-time clock. */
+export function latestEventTime(items: { event: BuddyEvent }[]): string | null {
+  let latest: string | null = null;
+  for (const { event } of items) if (latest === null || event.timestamp > latest) latest = event.timestamp;
+  return latest;
+}
+
 type Created = { users: string[]; matches: string[] };
-type State = { touched: Map<string, string | null> };
+type State = {
+  touched: Map<string, string | null>;
+  /** A `buddy.import.batch` complete event was applied: company metrics are recomputed. */
+  importCompleted?: boolean;
+};
 
 async function applyRound(
   tx: pg.PoolClient,
@@ -160,27 +245,31 @@ async function applyWave(
   items: Incoming[],
   created: { users: string[]; matches: string[] },
   stats: ApplyStats,
-  state: { touched: Map<string, string | null> },
+  state: State,
   log: Logger,
 ): Promise<void> {
   const outcomes: Outcome[] = [];
   if (isUserEvent(items[0]!.event)) {
-    const ordered = [...items].sort((a, b) => compareEventTime(a.event, b.event));
-    for (const item of ordered) {
+    const events = items.map((i) => i.event).filter(isUserEvent);
+    let results = await applyUserEvents(tx, events, log);
+    const waiting = [...results.values()].filter((r) => r.kind === 'parked');
+    if (waiting.length > 0) {
+      // Lock what the parked updates wait for, then try them again (see lockReferences).
+      await lockReferences(
+        tx,
+        waiting.map((w) => w.waitingFor),
+      );
+      const retry = events.filter((e) => results.get(e.id)?.kind === 'parked');
+      results = new Map([...results, ...(await applyUserEvents(tx, retry, log))]);
+    }
+    for (const item of items) {
       const event = item.event;
-      if (!isUserEvent(event)) continue;
-      const result = await applyUserEvent(tx, event, log);
+      const result = results.get(event.id);
+      if (!isUserEvent(event) || !result) continue;
       if (result.kind === 'parked') {
-        const again = await lockReferences(tx, [result.waitingFor]).then(() =>
-          applyUserEvent(tx, event, log),
-        );
-        if (again.kind === 'parked') {
-          outcomes.push({ item, projection: { kind: 'parked', waitingFor: again.waitingFor } });
-          continue;
-        }
-        Object.assign(result, again);
+        outcomes.push({ item, projection: { kind: 'parked', waitingFor: result.waitingFor } });
+        continue;
       }
-      if (result.kind !== 'applied') continue;
       if (result.linked) created.users.push(event.data.userId);
       touch(state.touched, result.userId, null);
       outcomes.push({
@@ -214,7 +303,7 @@ async function writeOutcomes(
   outcomes: Outcome[],
   created: { users: string[]; matches: string[] },
   stats: ApplyStats,
-  state: { touched: Map<string, string | null> },
+  state: State,
 ): Promise<void> {
   const now = new Date().toISOString();
   // New events go to the raw store first; an id another consumer stored meanwhile is a duplicate.
@@ -241,11 +330,15 @@ async function writeOutcomes(
     kintell_sessions: [],
     journey_milestones: [],
   };
+  const outbox: OutboxRow[] = [];
   for (const { item, projection } of applied) {
     if (projection.kind !== 'applied') continue;
+    if (projection.outbox) outbox.push(...projection.outbox);
     for (const [table, list] of Object.entries(projection.rows)) {
       (rows[table as keyof TableRows] as unknown[]).push(...(list as unknown[]));
     }
+    if (item.event.type === 'buddy.import.batch' && item.event.data.phase === 'complete')
+      state.importCompleted = true;
     const activityAt = isUserEvent(item.event) ? null : item.event.timestamp;
     for (const user of projection.users) touch(state.touched, user, activityAt);
     stats.applied++;
@@ -267,6 +360,7 @@ async function writeOutcomes(
     stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + (result.rowCount ?? 0);
   }
   created.matches.push(...rows.buddy_matches.map((m) => m.id));
+  stats.outboxRecords += await writeOutbox(tx, outbox);
 
   // Events that were parked before and apply now: mark them processed and unpark them.
   const unparked = applied.filter((o) => o.item.payloadText === null);
@@ -330,9 +424,16 @@ async function resolve(tx: pg.PoolClient, items: Incoming[]): Promise<Lookup> {
   }
   const userIds = new Map<string, string>();
   const matchRefs = new Map<string, MatchRef>();
+  const infos = new Map<string, UserInfo>();
   if (users.size > 0) {
-    const result = await tx.query<{ external_id: string; user_id: string }>(SQL.lookupUsers, [[...users]]);
-    for (const r of result.rows) userIds.set(r.external_id, r.user_id);
+    const result = await tx.query<{ external_id: string; user_id: string; language: string | null }>(
+      SQL.lookupUsers,
+      [[...users]],
+    );
+    for (const r of result.rows) {
+      userIds.set(r.external_id, r.user_id);
+      infos.set(r.user_id, { languagePreference: r.language ?? undefined });
+    }
   }
   if (matches.size > 0) {
     const result = await tx.query<{
@@ -341,6 +442,8 @@ async function resolve(tx: pg.PoolClient, items: Incoming[]): Promise<Lookup> {
       buddy_id: string;
       participant_buddy_id: string;
       company_id: string | null;
+      participant_language: string | null;
+      buddy_language: string | null;
     }>(SQL.lookupMatches, [[...matches]]);
     for (const r of result.rows) {
       matchRefs.set(r.id, {
@@ -349,9 +452,11 @@ async function resolve(tx: pg.PoolClient, items: Incoming[]): Promise<Lookup> {
         participantBuddyId: r.participant_buddy_id,
         companyId: r.company_id,
       });
+      infos.set(r.participant_id, { languagePreference: r.participant_language ?? undefined });
+      infos.set(r.buddy_id, { languagePreference: r.buddy_language ?? undefined });
     }
   }
-  return { user: (id) => userIds.get(id), match: (id) => matchRefs.get(id) };
+  return { user: (id) => userIds.get(id), match: (id) => matchRefs.get(id), info: (id) => infos.get(id) };
 }
 
 /** Parked events whose user or match now exists, as stored events (locked against a concurrent unpark). */
@@ -384,35 +489,34 @@ async function knownEventIds(tx: pg.PoolClient, ids: string[]): Promise<Set<stri
   return new Set(result.rows.map((r) => r.id));
 }
 
-async function refreshDerived(tx: pg.PoolClient, touched: Map<string, string | null>): Promise<void> {
+/**
+ * Derived per-user state. The activity time is merged atomically; enrolment and the match flags are
+ * recomputed from the tables, only when matches or registrations changed, under the users' derived
+ * locks: without them two transactions touching the same user (a match ending on one partition, a
+ * registration on another) could each compute from a snapshot without the other's change.
+ */
+async function refreshDerived(tx: pg.PoolClient, state: State, stats: ApplyStats): Promise<void> {
+  const { touched } = state;
   if (touched.size === 0) return;
   const users = [...touched.keys()];
-  // Derived state is recomputed from the tables: without this lock two transactions touching the
-  // same user (say a match ending on one partition, a check-in on another) could each compute from
-  // a snapshot without the other's change, and the later commit would win with a stale result.
+  await tx.query(SQL.recordActivity, [users, users.map((u) => touched.get(u) ?? null)]);
+  // The journey rules read these users' state too: the lock is taken whenever rules will run.
   await lockReferences(
     tx,
     users.map((ref) => ({ kind: 'derived', ref })),
   );
+  const types = Object.keys(stats.appliedByType);
+  const matchesOrPeopleChanged = types.some(
+    (t) => t.startsWith('buddy.match.') || t.startsWith('buddy.user.'),
+  );
+  if (!matchesOrPeopleChanged) return;
   await tx.query(SQL.refreshEnrollments, [users]);
-  await tx.query(SQL.refreshJourneyFlags, [users, users.map((u) => touched.get(u) ?? null)]);
+  await tx.query(SQL.refreshMatchFlags, [users]);
 }
 
 function touch(touched: Map<string, string | null>, user: string, at: string | null): void {
   const previous = touched.get(user) ?? null;
   touched.set(user, previous === null || (at !== null && at > previous) ? (at ?? previous) : previous);
-}
-
-function compareEventTime(a: BuddyEvent, b: BuddyEvent): number {
-  return a.timestamp < b.timestamp
-    ? -1
-    : a.timestamp > b.timestamp
-      ? 1
-      : a.id < b.id
-        ? -1
-        : a.id > b.id
-          ? 1
-          : 0;
 }
 
 function earliestEndPerMatch<T extends { id: string; ended_at: string; end_reason: string }>(rows: T[]): T[] {
@@ -438,13 +542,4 @@ function earliestPerUserMilestone<T extends { user_id: string; milestone: string
     if (!current || Date.parse(row.reached_at) < Date.parse(current.reached_at)) best.set(key, row);
   }
   return [...best.values()];
-}
-
-const prepared = new WeakSet<pg.PoolClient>();
-
-/** Creates this connection's staging tables once (they are temporary, per connection). */
-async function ensureStaging(tx: pg.PoolClient): Promise<void> {
-  if (prepared.has(tx)) return;
-  for (const table of Object.values(STAGING)) await tx.query(table.create);
-  prepared.add(tx);
 }

@@ -5,10 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ops/logger.ts';
 import { classifyPgError, describePgRejection } from '../store/pg-errors.ts';
 import { SQL } from '../store/statements.ts';
-import { applyEvents, emptyStats, type ApplyStats } from './apply.ts';
+import { applyEvents, emptyStats, latestEventTime, type ApplyStats } from './apply.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import { deadLetterRefused } from './park-timeout.ts';
 import { decodeRecord, dedupeWithinBatch, type DecodedRecord, type SourceRecord } from './decode.ts';
+import type { FrameResolution, FrameResolver } from './frame.ts';
 
 export interface DeadLetterSink {
   /** Resolves once the broker acknowledged every letter. */
@@ -20,10 +21,16 @@ export interface BatchContext {
   groupId: string;
   /** TOPIC_PREFIX: input topics are `<prefix><event type>`. */
   topicPrefix: string;
+  /** FEEDBACK_WINDOW: after a match ends, how long feedback may come before it is pending. */
+  feedbackWindowMs: number;
   deadLetters: DeadLetterSink;
   log: Logger;
   /** Called between steps of a long batch (the consumer heartbeat). */
   heartbeat?: () => Promise<void>;
+  /** Decodes Confluent-framed values through the schema registry; absent when SCHEMA_REGISTRY_URL is unset. */
+  frames?: FrameResolver;
+  /** Told how long each batch transaction took, BEGIN to COMMIT or ROLLBACK (the metrics). */
+  observeTransaction?: (seconds: number, outcome: 'commit' | 'rollback') => void;
 }
 
 export interface BatchResult {
@@ -38,11 +45,20 @@ export interface BatchResult {
 
 const MAX_ATTEMPTS = 8;
 
+type Frames = ReadonlyMap<SourceRecord, FrameResolution>;
+
 /** Applies records of ONE topic-partition, in offset order. Retries what Postgres says may succeed later. */
 export async function processBatch(ctx: BatchContext, records: SourceRecord[]): Promise<BatchResult> {
+  // Framed values go through the registry first, outside the transaction: it may have to wait for the
+  // registry a while, and a transaction (with the partition's offset row locked) should not.
+  const frames: Frames = (await ctx.frames?.resolve(records, { heartbeat: ctx.heartbeat })) ?? new Map();
+  return applyWithRetries(ctx, records, frames);
+}
+
+async function applyWithRetries(ctx: BatchContext, records: SourceRecord[], frames: Frames) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await applyOnce(ctx, records);
+      return await applyOnce(ctx, records, frames);
     } catch (error) {
       const kind = classifyPgError(error);
       if (kind === 'reject' && records.length > 1) {
@@ -51,9 +67,9 @@ export async function processBatch(ctx: BatchContext, records: SourceRecord[]): 
           { records: records.length, reason: describePgRejection(error) },
           'batch refused; applying one by one',
         );
-        return await oneByOne(ctx, records);
+        return await oneByOne(ctx, records, frames);
       }
-      if (kind === 'reject') return await applyOnce(ctx, records, describePgRejection(error));
+      if (kind === 'reject') return await applyOnce(ctx, records, frames, describePgRejection(error));
       if (kind !== 'retry' || attempt >= MAX_ATTEMPTS) throw error;
       const delay = Math.min(200 * 2 ** (attempt - 1), 10_000);
       ctx.log.warn(
@@ -65,7 +81,7 @@ export async function processBatch(ctx: BatchContext, records: SourceRecord[]): 
   }
 }
 
-async function oneByOne(ctx: BatchContext, records: SourceRecord[]): Promise<BatchResult> {
+async function oneByOne(ctx: BatchContext, records: SourceRecord[], frames: Frames): Promise<BatchResult> {
   const total: BatchResult = {
     nextOffset: null,
     records: records.length,
@@ -75,7 +91,7 @@ async function oneByOne(ctx: BatchContext, records: SourceRecord[]): Promise<Bat
     stats: emptyStats(),
   };
   for (const record of records) {
-    const one = await processBatch(ctx, [record]);
+    const one = await applyWithRetries(ctx, [record], frames);
     total.nextOffset = one.nextOffset ?? total.nextOffset;
     total.alreadyApplied += one.alreadyApplied;
     total.deadLettered.push(...one.deadLettered);
@@ -89,7 +105,12 @@ async function oneByOne(ctx: BatchContext, records: SourceRecord[]): Promise<Bat
  * @param refusal when set, the single record is dead-lettered with this reason instead of applied
  * (Postgres refused its data).
  */
-async function applyOnce(ctx: BatchContext, records: SourceRecord[], refusal?: string): Promise<BatchResult> {
+async function applyOnce(
+  ctx: BatchContext,
+  records: SourceRecord[],
+  frames: Frames,
+  refusal?: string,
+): Promise<BatchResult> {
   const first = records[0];
   if (!first) throw new Error('processBatch needs at least one record');
   const { topic, partition } = first.position;
@@ -97,6 +118,9 @@ async function applyOnce(ctx: BatchContext, records: SourceRecord[], refusal?: s
   const nextOffset = (BigInt(last.position.offset) + 1n).toString();
   const tx = await ctx.pool.connect();
   let released = false;
+  const began = performance.now();
+  const observe = (outcome: 'commit' | 'rollback') =>
+    ctx.observeTransaction?.((performance.now() - began) / 1000, outcome);
   try {
     await tx.query('BEGIN');
     await tx.query(SQL.ensureOffset, [ctx.groupId, topic, partition]);
@@ -114,12 +138,13 @@ async function applyOnce(ctx: BatchContext, records: SourceRecord[], refusal?: s
     };
     if (fresh.length === 0) {
       await tx.query('ROLLBACK');
+      observe('rollback');
       return { ...result, nextOffset: BigInt(stored) >= BigInt(nextOffset) ? stored : null };
     }
 
     const valid: DecodedRecord[] = [];
     for (const record of fresh) {
-      const decoded = decodeRecord(record, ctx.topicPrefix);
+      const decoded = decodeRecord(record, ctx.topicPrefix, frames.get(record));
       if (decoded.ok && refusal === undefined) valid.push(decoded);
       else if (decoded.ok)
         result.deadLettered.push(letter(record, 'rejected_by_database', 'resolve', refusal!));
@@ -130,17 +155,30 @@ async function applyOnce(ctx: BatchContext, records: SourceRecord[], refusal?: s
 
     await ctx.deadLetters.publish(result.deadLettered);
     await ctx.heartbeat?.();
-    result.stats = await applyEvents(
-      tx,
-      unique.map((d) => ({ event: d.event, payloadText: d.payloadText, position: d.source.position })),
-      ctx.log,
-    );
+    const items = unique.map((d) => ({
+      event: d.event,
+      payloadText: d.payloadText,
+      position: d.source.position,
+    }));
+    result.stats = await applyEvents(tx, items, ctx.log, {
+      groupId: ctx.groupId,
+      feedbackWindowMs: ctx.feedbackWindowMs,
+    });
     await deadLetterRefused(tx, ctx.deadLetters, result.stats.refused);
-    const moved = await tx.query(SQL.storeOffset, [ctx.groupId, topic, partition, nextOffset, stored]);
+    const moved = await tx.query(SQL.storeOffset, [
+      ctx.groupId,
+      topic,
+      partition,
+      nextOffset,
+      stored,
+      latestEventTime(items),
+    ]);
     if (moved.rowCount !== 1) throw new Error(`stored offset of ${topic}/${partition} moved under a lock`);
     await tx.query('COMMIT');
+    observe('commit');
     return result;
   } catch (error) {
+    observe('rollback');
     await tx.query('ROLLBACK').catch(() => {
       // The connection is gone; release(true) below discards it.
       released = true;
@@ -166,6 +204,8 @@ export function mergeStats(into: ApplyStats, from: ApplyStats): void {
   into.parked += from.parked;
   into.duplicates += from.duplicates;
   into.unparked += from.unparked;
+  into.outboxRecords += from.outboxRecords;
+  into.journeyChanges += from.journeyChanges;
   into.refused.push(...from.refused);
   for (const [type, n] of Object.entries(from.appliedByType)) {
     into.appliedByType[type as keyof ApplyStats['appliedByType']] =

@@ -1,6 +1,7 @@
 // Kafka record -> canonical event, or the reason it is dead-lettered. Pure: no I/O.
 import { MAX_EVENT_BYTES, parseEnvelope, type BuddyEvent, type EnvelopeKind } from '../contracts/index.ts';
 import type { RecordPosition } from '../errors.ts';
+import { detectFrame, type FrameResolution } from './frame.ts';
 import { columnLimitViolation } from './storable.ts';
 
 /** Why a record cannot be processed; also the `__connect.errors.class.name` header of its dead letter. */
@@ -64,8 +65,10 @@ const reject = (
 /**
  * @param topicPrefix the input topics are named `<prefix><event type>`; the prefix is empty in
  * production (TOPIC_PREFIX) and lets tests and staging share a broker.
+ * @param frame for a Confluent-framed value, what the schema registry made of it (frame.ts); absent
+ * when no registry is configured.
  */
-export function decodeRecord(source: SourceRecord, topicPrefix = ''): DecodeResult {
+export function decodeRecord(source: SourceRecord, topicPrefix = '', frame?: FrameResolution): DecodeResult {
   const { value } = source;
   if (value === null || value.length === 0) return reject(source, 'empty', 'decode', 'record has no value');
   if (value.length > MAX_EVENT_BYTES) {
@@ -76,13 +79,9 @@ export function decodeRecord(source: SourceRecord, topicPrefix = ''): DecodeResu
       `record is ${value.length} bytes, over the ${MAX_EVENT_BYTES} limit`,
     );
   }
-  const payloadText = value.toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(payloadText);
-  } catch {
-    return reject(source, 'not_json', 'decode', 'value is not valid JSON');
-  }
+  const body = readValue(source, value, frame);
+  if (!body.ok) return body;
+  const { json, payloadText } = body;
   const parsed = parseEnvelope(json);
   if (!parsed.ok) return reject(source, parsed.code, 'validate', parsed.reason);
   if (topicPrefix + parsed.event.type !== source.position.topic) {
@@ -101,6 +100,37 @@ export function decodeRecord(source: SourceRecord, topicPrefix = ''): DecodeResu
   const tooLong = columnLimitViolation(parsed.event);
   if (tooLong) return reject(source, 'schema_violation', 'validate', `${parsed.event.type}: ${tooLong}`);
   return { ok: true, source, envelope: parsed.envelope, event: parsed.event, payloadText };
+}
+
+/** The value as JSON: plain JSON text, or a framed value the registry already decoded. */
+function readValue(
+  source: SourceRecord,
+  value: Buffer,
+  resolved: FrameResolution | undefined,
+): { ok: true; json: unknown; payloadText: string } | RejectedRecord {
+  const frame = detectFrame(value);
+  if (frame.kind === 'truncated') {
+    return reject(
+      source,
+      'not_json',
+      'decode',
+      'value starts with the Confluent magic byte 0 but has no schema id',
+    );
+  }
+  if (frame.kind === 'framed') {
+    if (!resolved) {
+      const why = `value is Confluent-framed (schema id ${frame.schemaId}) and SCHEMA_REGISTRY_URL is not set`;
+      return reject(source, 'schema_unavailable', 'decode', why);
+    }
+    if (!resolved.ok) return reject(source, resolved.code, resolved.stage, resolved.reason);
+    return { ok: true, json: resolved.json, payloadText: resolved.text };
+  }
+  const payloadText = value.toString('utf8');
+  try {
+    return { ok: true, json: JSON.parse(payloadText), payloadText };
+  } catch {
+    return reject(source, 'not_json', 'decode', 'value is not valid JSON');
+  }
 }
 
 /** Keeps the first record of each event id (a re-send inside one batch, in either envelope). */

@@ -1,6 +1,6 @@
 // Identity resolution for user events: Buddy user id -> CSR users.id through user_external_ids
-// (provider 'buddy'), then email, else a new user; the profile follows the latest event time.
-// User events are rare next to activity events, so they are applied one by one.
+// (provider 'buddy'), then email, else a new user; the profile follows the latest event time. The rules
+// run in the database (sql/migrations/0103_identity-function.sql), a whole batch in one round trip.
 import type pg from 'pg';
 import type { BuddyEventOf } from '../contracts/index.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -30,90 +30,56 @@ export function buddyProfileMetadata(event: UserEvent): Record<string, unknown> 
   );
 }
 
-/** Event-time order of profiles: later timestamp wins, ties broken by event id. */
-export function isNewerProfile(event: UserEvent, stored: Record<string, unknown> | null): boolean {
-  const at = stored?.buddy_profile_at;
-  if (typeof at !== 'string') return true;
-  const cmp = Date.parse(event.timestamp) - Date.parse(at);
-  if (cmp !== 0) return cmp > 0;
-  return event.id > String(stored?.buddy_profile_event_id ?? '');
-}
-
-const Q = {
-  link: `SELECT x.profile_id::text AS user_id, x.metadata, u.email FROM user_external_ids x
-    JOIN users u ON u.id = x.profile_id
-    WHERE x.provider = 'buddy' AND x.external_id = $1 FOR UPDATE OF x`,
-  byEmail: 'SELECT id::text AS user_id FROM users WHERE email = $1 FOR UPDATE',
-  // Another partition may create a user with this email at the same moment: then link to that one.
-  createUser: `INSERT INTO users (email, role, first_name, last_name) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (email) DO UPDATE SET updated_at = users.updated_at
-    RETURNING id::text AS user_id`,
-  link1: `INSERT INTO user_external_ids (profile_id, provider, external_id, metadata) VALUES ($1, 'buddy', $2, $3)
-    ON CONFLICT (provider, external_id) DO NOTHING`,
-  link2: `INSERT INTO external_id_mappings (user_id, external_system, external_id) VALUES ($1, 'buddy', $2)
-    ON CONFLICT (external_system, external_id) DO NOTHING`,
-  emailOwner: 'SELECT id::text AS user_id FROM users WHERE email = $1 AND id <> $2',
-  // A Buddy profile never overwrites the role of an admin or company user linked by email.
-  updateProfile: `UPDATE users SET email = $2, first_name = $3, last_name = $4,
-      role = CASE WHEN role IN ('admin', 'company_user') THEN role ELSE $5 END, updated_at = now()
-    WHERE id = $1`,
-  updateLinkMetadata: `UPDATE user_external_ids SET metadata = coalesce(metadata, '{}'::jsonb) || $2, updated_at = now()
-    WHERE provider = 'buddy' AND external_id = $1`,
-} as const;
-
 export type IdentityOutcome =
   | { kind: 'applied'; userId: string; linked: boolean }
   | { kind: 'parked'; waitingFor: { kind: 'user'; ref: string } };
 
-export async function applyUserEvent(
+const APPLY_USER_EVENTS = `SELECT out_event_id::text AS event_id, out_outcome AS outcome, out_user_id::text AS user_id
+  FROM buddy_stream_apply_user_events($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::text[], $8::timestamptz[], $9::jsonb[])`;
+
+type BulkOutcome =
+  'created' | 'linked_by_email' | 'updated' | 'email_changed' | 'email_kept' | 'stale' | 'parked';
+
+/** Resolves a batch of user events in event-time order; the outcome of each, by event id. */
+export async function applyUserEvents(
   tx: pg.PoolClient,
-  event: UserEvent,
+  events: UserEvent[],
   log: Logger,
-): Promise<IdentityOutcome> {
-  const d = event.data;
-  const email = normaliseEmail(d.email);
-  const role = CSR_ROLE[d.role];
-  const existing = await tx.query(Q.link, [d.userId]);
-  const link = existing.rows[0] as
-    { user_id: string; metadata: Record<string, unknown> | null; email: string } | undefined;
-
-  if (link) {
-    if (!isNewerProfile(event, link.metadata))
-      return { kind: 'applied', userId: link.user_id, linked: false };
-    let nextEmail = email;
-    if (link.email !== email) {
-      const owner = await tx.query(Q.emailOwner, [email, link.user_id]);
-      if (owner.rowCount) {
-        const otherUserId = owner.rows[0].user_id as string;
-        log.warn(
-          { buddyUserId: d.userId, userId: link.user_id, otherUserId },
-          'new email belongs to another user; kept',
-        );
-        nextEmail = link.email;
-      } else {
-        log.warn({ buddyUserId: d.userId, userId: link.user_id }, 'email changed for a linked Buddy user');
-      }
+): Promise<Map<string, IdentityOutcome>> {
+  const ordered = [...events].sort((a, b) =>
+    a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
+  const { rows } = await tx.query<{ event_id: string; outcome: BulkOutcome; user_id: string | null }>(
+    APPLY_USER_EVENTS,
+    [
+      ordered.map((e) => e.id),
+      ordered.map((e) => e.type),
+      ordered.map((e) => e.data.userId),
+      ordered.map((e) => normaliseEmail(e.data.email)),
+      ordered.map((e) => e.data.firstName ?? null),
+      ordered.map((e) => e.data.lastName ?? null),
+      ordered.map((e) => CSR_ROLE[e.data.role]),
+      ordered.map((e) => e.timestamp),
+      ordered.map((e) => JSON.stringify(buddyProfileMetadata(e))),
+    ],
+  );
+  const buddyIdOf = new Map(ordered.map((e) => [e.id, e.data.userId]));
+  const outcomes = new Map<string, IdentityOutcome>();
+  for (const row of rows) {
+    const buddyUserId = buddyIdOf.get(row.event_id)!;
+    if (row.outcome === 'parked' || row.user_id === null) {
+      outcomes.set(row.event_id, { kind: 'parked', waitingFor: { kind: 'user', ref: buddyUserId } });
+      continue;
     }
-    await tx.query(Q.updateProfile, [link.user_id, nextEmail, d.firstName ?? null, d.lastName ?? null, role]);
-    await tx.query(Q.updateLinkMetadata, [d.userId, buddyProfileMetadata(event)]);
-    return { kind: 'applied', userId: link.user_id, linked: false };
+    if (row.outcome === 'email_changed')
+      log.warn({ buddyUserId, userId: row.user_id }, 'email changed for a linked Buddy user');
+    if (row.outcome === 'email_kept')
+      log.warn({ buddyUserId, userId: row.user_id }, 'new email belongs to another user; kept');
+    if (row.outcome === 'linked_by_email')
+      log.info({ buddyUserId, userId: row.user_id }, 'Buddy user linked to an existing user by email');
+    const linked = row.outcome === 'created' || row.outcome === 'linked_by_email';
+    outcomes.set(row.event_id, { kind: 'applied', userId: row.user_id, linked });
   }
-
-  // An update for a Buddy id nobody registered yet waits for the registration.
-  if (event.type === 'buddy.user.updated')
-    return { kind: 'parked', waitingFor: { kind: 'user', ref: d.userId } };
-
-  const byEmail = await tx.query(Q.byEmail, [email]);
-  let userId: string;
-  if (byEmail.rowCount) {
-    userId = byEmail.rows[0].user_id as string;
-    log.info({ buddyUserId: d.userId, userId }, 'Buddy user linked to an existing user by email');
-    await tx.query(Q.updateProfile, [userId, email, d.firstName ?? null, d.lastName ?? null, role]);
-  } else {
-    const created = await tx.query(Q.createUser, [email, role, d.firstName ?? null, d.lastName ?? null]);
-    userId = created.rows[0].user_id as string;
-  }
-  await tx.query(Q.link1, [userId, d.userId, buddyProfileMetadata(event)]);
-  await tx.query(Q.link2, [userId, d.userId]);
-  return { kind: 'applied', userId, linked: true };
+  return outcomes;
 }

@@ -13,7 +13,7 @@ const LOCK = `SELECT pg_advisory_xact_lock($1::int, k)
 /** A reference a transaction waits for, or `derived`: a CSR user whose derived state it recomputes. */
 export type LockedReference = WaitingFor | { kind: 'derived'; ref: string };
 
-export async function lockReferences(tx: pg.PoolClient, refs: LockedReference[]): Promise<void> {
+export async function lockReferences(tx: pg.PoolClient | pg.Client, refs: LockedReference[]): Promise<void> {
   if (refs.length === 0) return;
   // Sorted keys: two transactions locking overlapping sets cannot deadlock within one call.
   await tx.query(LOCK, [REFERENCE_LOCK_SPACE, refs.map((r) => `${r.kind}:${r.ref}`)]);

@@ -23,6 +23,14 @@ export function encodeCopyRow(values: readonly CopyValue[]): string {
   return values.map(encodeCopyValue).join('\t') + '\n';
 }
 
+/** Who is told how many rows each COPY on a connection streamed (the processor's metrics). */
+const copyObservers = new WeakMap<object, (table: string, rows: number) => void>();
+
+/** Reports every COPY made on `client` to `observer`, e.g. from the pool's 'connect' event. */
+export function observeCopies(client: object, observer: (table: string, rows: number) => void): void {
+  copyObservers.set(client, observer);
+}
+
 /** Rows per chunk written to the COPY stream (bounded memory for any batch size). */
 const CHUNK_ROWS = 500;
 
@@ -47,6 +55,7 @@ export async function copyRows(
     }
   }
   await pipeline(Readable.from(chunks()), stream);
+  copyObservers.get(client)?.(table, rows.length);
   return rows.length;
 }
 

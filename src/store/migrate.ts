@@ -28,6 +28,8 @@ export interface MigrateOptions {
   count?: number;
   /** Log the SQL that would run, inside a transaction that is rolled back: nothing is applied. */
   dryRun?: boolean;
+  /** TLS options (store/pg-connection.ts); none by default. */
+  ssl?: pg.ClientConfig['ssl'];
   /** Receives progress messages and, with dryRun, the SQL. Silent by default. */
   log?: (msg: string) => void;
 }
@@ -36,13 +38,13 @@ export interface MigrateOptions {
  * Creates the database named in `databaseUrl` unless it exists, connecting to the `postgres`
  * maintenance database of the same server. Returns true when this call created it.
  */
-export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+export async function ensureDatabase(databaseUrl: string, ssl?: pg.ClientConfig['ssl']): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (name === '') throw new Error(`database URL names no database: ${redact(url)}`);
   url.pathname = '/postgres';
 
-  const client = new pg.Client({ connectionString: url.toString() });
+  const client = new pg.Client({ connectionString: url.toString(), ssl });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -66,7 +68,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
 export async function migrate(opts: MigrateOptions): Promise<string[]> {
   const log = opts.log ?? (() => undefined);
   const dryRun = opts.dryRun ?? false;
-  const client = new pg.Client({ connectionString: opts.databaseUrl });
+  const client = new pg.Client({ connectionString: opts.databaseUrl, ssl: opts.ssl });
   // A dropped connection also rejects the pending query; without a listener it would crash the process.
   client.on('error', (error) => log(`migration connection error: ${error.message}`));
   await client.connect();

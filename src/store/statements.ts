@@ -61,6 +61,10 @@ export const STAGING = {
       'CREATE TEMP TABLE IF NOT EXISTS stage_journey_milestones (LIKE journey_milestones INCLUDING DEFAULTS)',
     columns: ['user_id', 'milestone', 'reached_at', 'triggered_by_rule', 'metadata'],
   },
+  outbox: {
+    create: 'CREATE TEMP TABLE IF NOT EXISTS stage_outbox (LIKE outbox INCLUDING DEFAULTS)',
+    columns: ['id', 'topic', 'message_key', 'payload', 'source_event_id', 'user_id'],
+  },
 } as const;
 
 export type StagedTable = keyof typeof STAGING;
@@ -94,6 +98,8 @@ export const MERGE: Record<Exclude<StagedTable, 'match_ends'>, string> & { match
        triggered_by_rule = EXCLUDED.triggered_by_rule, metadata = EXCLUDED.metadata
      WHERE EXCLUDED.reached_at < journey_milestones.reached_at`,
   ),
+  // Deterministic record ids: a record is enqueued once, however often its source is applied.
+  outbox: mergeInto('outbox', 'ON CONFLICT (id) DO NOTHING', 'RETURNING id'),
   // The earliest end wins (ties by reason), so any arrival order converges.
   match_ends: `WITH moved AS (DELETE FROM stage_match_ends RETURNING *)
 UPDATE buddy_matches m SET status = 'ended', ended_at = s.ended_at, end_reason = s.end_reason
@@ -105,13 +111,16 @@ WHERE m.id = s.id AND (m.ended_at IS NULL OR s.ended_at < m.ended_at
 export const SQL = {
   knownEventIds: 'SELECT event_id::text AS id FROM buddy_system_events WHERE event_id = ANY($1::uuid[])',
 
-  lookupUsers: `SELECT external_id, profile_id::text AS user_id FROM user_external_ids
-    WHERE provider = 'buddy' AND external_id = ANY($1::text[])`,
+  lookupUsers: `SELECT external_id, profile_id::text AS user_id, metadata->>'buddy_language_preference' AS language
+    FROM user_external_ids WHERE provider = 'buddy' AND external_id = ANY($1::text[])`,
 
   lookupMatches: `SELECT m.id::text AS id, m.participant_id::text AS participant_id, m.buddy_id::text AS buddy_id,
-      m.company_id::text AS company_id, x.external_id AS participant_buddy_id
+      m.company_id::text AS company_id, p.external_id AS participant_buddy_id,
+      p.metadata->>'buddy_language_preference' AS participant_language,
+      b.metadata->>'buddy_language_preference' AS buddy_language
     FROM buddy_matches m
-    LEFT JOIN user_external_ids x ON x.profile_id = m.participant_id AND x.provider = 'buddy'
+    LEFT JOIN user_external_ids p ON p.profile_id = m.participant_id AND p.provider = 'buddy'
+    LEFT JOIN user_external_ids b ON b.profile_id = m.buddy_id AND b.provider = 'buddy'
     WHERE m.id = ANY($1::uuid[])`,
 
   /** Offsets: the row is created at 0 when missing, then locked for the rest of the transaction. */
@@ -119,7 +128,8 @@ export const SQL = {
     ON CONFLICT DO NOTHING`,
   lockOffset: `SELECT next_offset::text AS next_offset FROM stream_offsets
     WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-  storeOffset: `UPDATE stream_offsets SET next_offset = $4, updated_at = now()
+  storeOffset: `UPDATE stream_offsets SET next_offset = $4, updated_at = now(),
+      event_time_high = greatest(event_time_high, $6::timestamptz)
     WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $5`,
   readOffsets: `SELECT topic, partition, next_offset::text AS next_offset FROM stream_offsets WHERE group_id = $1`,
 
@@ -167,33 +177,41 @@ export const SQL = {
       IS DISTINCT FROM (EXCLUDED.enrolled_at, EXCLUDED.status, EXCLUDED.completed_at, EXCLUDED.company_id)`,
 
   /**
-   * users.journey_flags, recomputed in one statement from the tables (no read-modify-write in the
-   * application): $1 user ids, $2 the latest activity time of each in this batch (or NULL).
+   * users.journey_flags' match keys, recomputed in one statement from the tables (no read-modify-write
+   * in the application; the caller holds the users' derived locks): $1 user ids.
    */
-  refreshJourneyFlags: `WITH touched AS (
-      SELECT user_id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS t(user_id, at) GROUP BY user_id
-    ), counts AS (
+  refreshMatchFlags: `WITH counts AS (
       SELECT t.user_id,
         (SELECT count(*) FROM buddy_matches m WHERE m.participant_id = t.user_id) AS as_participant,
         (SELECT count(*) FROM buddy_matches m WHERE m.buddy_id = t.user_id) AS as_buddy,
         (SELECT x.metadata->>'buddy_role' FROM user_external_ids x
-          WHERE x.profile_id = t.user_id AND x.provider = 'buddy' LIMIT 1) AS buddy_role,
-        t.at
-      FROM touched t
+          WHERE x.profile_id = t.user_id AND x.provider = 'buddy' LIMIT 1) AS buddy_role
+      FROM (SELECT DISTINCT unnest($1::uuid[]) AS user_id) t
     ), flags AS (
       SELECT c.user_id, jsonb_build_object(
           'is_buddy_participant', c.as_participant > 0 OR c.buddy_role = 'participant',
           'is_buddy_volunteer', c.as_buddy > 0 OR c.buddy_role = 'buddy',
-          'buddy_match_count', c.as_participant + c.as_buddy
-        ) || coalesce((
-          SELECT jsonb_build_object('last_buddy_activity',
-            to_char(greatest((u.journey_flags->>'last_buddy_activity')::timestamptz, c.at) AT TIME ZONE 'UTC',
-              'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-          FROM users u WHERE u.id = c.user_id
-            AND coalesce(c.at, (u.journey_flags->>'last_buddy_activity')::timestamptz) IS NOT NULL
-        ), '{}'::jsonb) AS value
+          'buddy_match_count', c.as_participant + c.as_buddy) AS value
       FROM counts c
     )
     UPDATE users u SET journey_flags = coalesce(u.journey_flags, '{}'::jsonb) || f.value, updated_at = now()
     FROM flags f WHERE u.id = f.user_id AND coalesce(u.journey_flags, '{}'::jsonb) || f.value IS DISTINCT FROM u.journey_flags`,
+
+  /**
+   * users.journey_flags.last_buddy_activity: the greater of the stored time and the batch's, merged
+   * atomically per row (a concurrent writer's newer time is re-read under the row lock, never lost).
+   * Rows are locked in id order so that two batches cannot deadlock. $1 user ids, $2 their times.
+   */
+  recordActivity: `WITH t AS (
+      SELECT user_id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS t(user_id, at)
+      WHERE at IS NOT NULL GROUP BY user_id
+    ), locked AS (
+      SELECT u.id FROM users u JOIN t ON t.user_id = u.id
+      WHERE u.journey_flags->>'last_buddy_activity' IS NULL OR (u.journey_flags->>'last_buddy_activity')::timestamptz < t.at
+      ORDER BY u.id FOR UPDATE OF u
+    )
+    UPDATE users u SET journey_flags = coalesce(u.journey_flags, '{}'::jsonb) || jsonb_build_object('last_buddy_activity',
+        to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')), updated_at = now()
+    FROM t WHERE u.id = t.user_id AND u.id IN (SELECT id FROM locked)
+      AND (u.journey_flags->>'last_buddy_activity' IS NULL OR (u.journey_flags->>'last_buddy_activity')::timestamptz < t.at)`,
 } as const;

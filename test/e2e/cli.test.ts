@@ -5,7 +5,7 @@ describe('bin/buddy-stream', () => {
   it('--help lists the subcommands and the environment', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['run', 'migrate', 'topics'])
+    for (const command of ['run', 'migrate', 'topics', 'q2q', 'metrics'])
       expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     expect(result.stdout).toContain('KAFKA_BROKERS');
     expect(result.stdout).toContain('DATABASE_URL');

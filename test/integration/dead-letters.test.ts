@@ -22,11 +22,7 @@ describe('invalid records go to the dead-letter topic with the reason; the rest 
     const t = (type: string) => stream.topic(type);
     const registered = t('buddy.user.registered');
     const unknownTopic = t('buddy.something.else');
-    await createTopics(
-      stream.admin,
-      { prefix: '', partitions: 1, replicationFactor: 1, deadLetterTopic: '' },
-      [unknownTopic],
-    );
+    await createTopics(stream.admin, { partitions: 1, replicationFactor: 1 }, [unknownTopic]);
     const logged = (eventId: string, eventType: string) =>
       flatEnvelope('buddy.event.logged', { ...validData['buddy.event.logged'], eventId, eventType });
 

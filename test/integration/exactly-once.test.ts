@@ -65,7 +65,11 @@ describe('exactly once in effect, against the model', () => {
     const { processor } = await s.startProcessor();
     await processor.waitUntilCaughtUp();
     await expectModel(s);
-    expect(processor.totals.duplicates + processor.totals.duplicatesInBatch).toBe(programme.stats.duplicates);
+    // Every re-send was dropped (the test's producer may write a record twice when it retries a send,
+    // and those copies are dropped too).
+    expect(processor.totals.duplicates + processor.totals.duplicatesInBatch).toBeGreaterThanOrEqual(
+      programme.stats.duplicates,
+    );
   });
 
   it('the same events with every child published before its parents: the same final state', async () => {
@@ -81,18 +85,24 @@ describe('exactly once in effect, against the model', () => {
     const s = await stream('sigkill');
     await publish(s, programme.records);
     const env = { ...s.env, KAFKA_SESSION_TIMEOUT: '6s', BATCH_MAX_EVENTS: '200', LOG_LEVEL: 'info' };
-    const stored = async () =>
-      (await s.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM buddy_system_events')).rows[0]!.n;
-    // Killed at 15%, 40% and 70% of the events stored: mid-run, whatever the machine's speed.
+    // Progress as the share of published records consumed (the stored offsets): killed at 15%, 40% and
+    // 70%, mid-run whatever the machine's speed.
+    const consumed = async () =>
+      (
+        await s.pool.query<{ n: number }>(
+          'SELECT coalesce(sum(next_offset), 0)::int AS n FROM stream_offsets WHERE group_id = $1',
+          [s.config.KAFKA_GROUP_ID],
+        )
+      ).rows[0]!.n;
     for (const share of [0.15, 0.4, 0.7]) {
       const child = startCli(['run'], env);
-      await child.waitForOutput(/processor started/, 60_000);
-      while ((await stored()) < share * programme.events.length) await new Promise((r) => setTimeout(r, 25));
+      while ((await consumed()) < share * programme.records.length)
+        await new Promise((r) => setTimeout(r, 10));
       child.kill('SIGKILL');
       const exit = await child.exited;
       expect(exit.signal).toBe('SIGKILL');
     }
-    expect(await stored()).toBeLessThan(programme.events.length);
+    expect(await consumed()).toBeLessThan(programme.records.length);
     const last = startCli(['run', '--until-caught-up'], env);
     const exit = await last.exited;
     expect(exit.code).toBe(0);

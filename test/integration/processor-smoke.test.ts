@@ -55,7 +55,7 @@ describe('processor: one of each event type', () => {
     expect(await count('buddy_checkins')).toBe(1);
     expect(await count('buddy_feedback')).toBe(1);
     expect(await count('kintell_sessions')).toBe(1);
-    expect(await count('journey_milestones')).toBe(1);
+    expect(await count("journey_milestones WHERE milestone LIKE 'buddy_milestone_%'")).toBe(1);
     expect(await count('program_enrollments')).toBe(2);
     const unprocessed = await count('buddy_system_events WHERE processed_at IS NULL');
     expect(unprocessed).toBe(0);

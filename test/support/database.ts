@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 
-export const TEMPLATE_DATABASE = 'buddy_stream_test_template';
+/**
+ * The template of this run: global setup names it after its process and passes the name to the test
+ * workers, so two test runs on one Postgres (two developers, or a run beside a benchmark) never share one.
+ */
+export function templateDatabase(): string {
+  return process.env.BUDDY_STREAM_TEST_TEMPLATE ?? 'buddy_stream_test_template';
+}
 
 /** The server the tests run against: DATABASE_URL (or its default) with another database name. */
 export function databaseUrl(database: string): string {
@@ -34,7 +40,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const name = `bs_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   await withAdmin((c) =>
     c.query(
-      `CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(TEMPLATE_DATABASE)}`,
+      `CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(templateDatabase())}`,
     ),
   );
   return {

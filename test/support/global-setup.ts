@@ -1,12 +1,18 @@
-// Runs once per `vitest run`: builds the migrated template database every integration test clones.
+// Runs once per `vitest run`: builds the migrated template database every integration test clones, and
+// drops it when the run ends.
 import pg from 'pg';
 import { migrate } from '../../src/store/migrate.ts';
-import { TEMPLATE_DATABASE, databaseUrl, withAdmin } from './database.ts';
+import { databaseUrl, withAdmin } from './database.ts';
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
+  const template = `buddy_stream_test_template_${process.pid}`;
+  process.env.BUDDY_STREAM_TEST_TEMPLATE = template;
   await withAdmin(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(TEMPLATE_DATABASE)} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${pg.escapeIdentifier(TEMPLATE_DATABASE)}`);
+    await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(template)} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${pg.escapeIdentifier(template)}`);
   });
-  await migrate({ databaseUrl: databaseUrl(TEMPLATE_DATABASE) });
+  await migrate({ databaseUrl: databaseUrl(template) });
+  return async () => {
+    await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(template)} WITH (FORCE)`));
+  };
 }

@@ -4,10 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createIdempotentProducer, createKafka } from '../../src/kafka/client.ts';
+import { createUpstreamProducer, createKafka, kafkaSecurity } from '../../src/kafka/client.ts';
 import { allTopics, createTopics } from '../../src/kafka/topics.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { createMetrics, type Metrics } from '../../src/ops/metrics.ts';
+import { attachOperations, type Operations } from '../../src/ops/operations.ts';
 import { createProcessor, type Processor } from '../../src/processor.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
@@ -32,7 +33,7 @@ export interface TestStream {
   ): Promise<void>;
   startProcessor(
     overrides?: Partial<Record<string, string>>,
-  ): Promise<{ processor: Processor; metrics: Metrics }>;
+  ): Promise<{ processor: Processor; metrics: Metrics; ops: Operations }>;
   readTopic(
     topic: string,
     expected: number,
@@ -43,7 +44,7 @@ export interface TestStream {
 
 export async function createTestStream(
   label: string,
-  options: { partitions?: number } = {},
+  options: { partitions?: number; env?: Record<string, string> } = {},
 ): Promise<TestStream> {
   const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase()}${randomBytes(3).toString('hex')}`;
   const db = await createTestDatabase(id);
@@ -53,33 +54,30 @@ export async function createTestStream(
     TOPIC_PATTERN: `^t\\.${id}\\.buddy\\.`,
     KAFKA_GROUP_ID: `g-${id}`,
     DLQ_TOPIC: `t.${id}.dlq`,
+    Q2Q_TEXT_TOPIC: `t.${id}.q2q.text`,
+    Q2Q_SCORES_TOPIC: `t.${id}.q2q.scores`,
+    JOURNEY_FLAG_TOPIC: `t.${id}.journey.flag`,
+    JOURNEY_MILESTONE_TOPIC: `t.${id}.journey.milestone`,
     KAFKA_CLIENT_ID: `test-${id}`,
     TOPIC_PARTITIONS: String(options.partitions ?? 3),
     METRICS_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     BATCH_MAX_EVENTS: '500',
+    // Another broker (the SASL one), security settings, ...
+    ...options.env,
   };
   const config = loadConfig({ ...process.env, ...env });
   const logger = createLogger({ level: config.LOG_LEVEL });
   const kafka = createKafka(config, logger);
   const admin = kafka.admin();
   await admin.connect();
-  await createTopics(
-    admin,
-    {
-      prefix: config.TOPIC_PREFIX,
-      partitions: config.TOPIC_PARTITIONS,
-      replicationFactor: 1,
-      deadLetterTopic: config.DLQ_TOPIC,
-    },
-    allTopics({ prefix: config.TOPIC_PREFIX, deadLetterTopic: config.DLQ_TOPIC }).filter((t) =>
-      t.startsWith('t.'),
-    ),
-  );
-  const producer = createIdempotentProducer(kafka);
+  // Every topic of this stream; the shared privacy topic is left to the tests that need it.
+  const topics = allTopics(config).filter((t) => t.startsWith(`t.${id}.`));
+  await createTopics(admin, { partitions: config.TOPIC_PARTITIONS, replicationFactor: 1 }, topics);
+  const producer = createUpstreamProducer(kafka);
   await producer.connect();
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  const running: Processor[] = [];
+  const running: { stop(): Promise<void> }[] = [];
 
   return {
     id,
@@ -110,16 +108,21 @@ export async function createTestStream(
       const cfg = loadConfig({ ...process.env, ...env, ...overrides });
       const log = createLogger({ level: cfg.LOG_LEVEL });
       const metrics = createMetrics(undefined, { defaults: false });
-      const processor = createProcessor({ config: cfg, kafka: createKafka(cfg, log), logger: log, metrics });
+      const kafka = createKafka(cfg, log);
+      const processor = createProcessor({ config: cfg, kafka, logger: log, metrics });
+      // What `run` adds (readiness, lag, state gauges); the lag monitor polls only after ops.start().
+      const ops = attachOperations({ processor, kafka, config: cfg, metrics, logger: log });
+      running.push({ stop: () => ops.stop() });
       await processor.start();
       running.push(processor);
-      return { processor, metrics };
+      return { processor, metrics, ops };
     },
     async readTopic(topic, expected, timeoutMs = 30_000) {
       const consumer = new Kafka({
         clientId: `reader-${id}`,
         brokers: config.KAFKA_BROKERS,
         logLevel: logLevel.NOTHING,
+        ...kafkaSecurity(config),
       }).consumer({
         groupId: `reader-${id}-${randomBytes(3).toString('hex')}`,
       });
@@ -138,9 +141,10 @@ export async function createTestStream(
             );
             // A dead letter may be published twice (a batch retried after its letters were sent):
             // count distinct source records.
+            // Outbox records are published at least once: count distinct record ids.
             const origin = headers['__connect.errors.topic']
               ? `${headers['__connect.errors.topic']}/${headers['__connect.errors.partition']}/${headers['__connect.errors.offset']}`
-              : `${seen.length}`;
+              : (headers['buddy-stream.record-id'] ?? `${seen.length}`);
             if (origins.has(origin)) return;
             origins.add(origin);
             seen.push({ key: message.key, value: message.value, headers });

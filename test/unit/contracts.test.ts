@@ -268,11 +268,11 @@ describe('parseEnvelope: UUIDs', () => {
     ['hash-derived', '2cf24dba-5fb0-a30e-26e8-3b2ac5b9e29e'],
     ['hash-derived, variant c', 'e3b0c442-98fc-1c14-c9af-bf4c8996fb92'],
     ['upper case', '550E8400-E29B-41D4-A716-446655440000'],
-  ])('accepts a %s UUID as id and in data', (_label, id) => {
+  ])('accepts a %s UUID as id and in data (canonical: lower case)', (_label, id) => {
     const data = { ...validData['buddy.match.created'], matchId: id };
     const { event } = expectOk(parseEnvelope(flatEnvelope('buddy.match.created', data, { id })));
-    expect(event.id).toBe(id);
-    expect(event.data).toMatchObject({ matchId: id });
+    expect(event.id).toBe(id.toLowerCase());
+    expect(event.data).toMatchObject({ matchId: id.toLowerCase() });
   });
 
   it.each([

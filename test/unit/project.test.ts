@@ -24,8 +24,9 @@ const everything: Lookup = {
           companyId: null,
         }
       : undefined,
+  info: (id) => (id === CSR.participant ? { languagePreference: 'uk' } : undefined),
 };
-const nothing: Lookup = { user: () => undefined, match: () => undefined };
+const nothing: Lookup = { user: () => undefined, match: () => undefined, info: () => undefined };
 
 describe('projections', () => {
   it('match.created becomes an active match with both people resolved and the tenant', () => {

@@ -25,9 +25,14 @@ describe('schemas/', () => {
     for (const file of expected) expect(committed.get(file.name), file.name).toBe(file.content);
   });
 
-  it('has one flat-envelope schema per event type, plus the bus envelope', () => {
+  it('has one flat-envelope schema per event type, the bus envelope, and the two q2q topics', () => {
     const names = renderJsonSchemaFiles().map((file) => file.name);
-    expect(names).toEqual([...EVENT_TYPES.map((type) => `${type}.schema.json`), 'envelope.bus.schema.json']);
+    expect(names).toEqual([
+      ...EVENT_TYPES.map((type) => `${type}.schema.json`),
+      'envelope.bus.schema.json',
+      'q2q.text.requested.schema.json',
+      'q2q.outcome.scored.schema.json',
+    ]);
   });
 
   it('renders stable JSON: sorted keys, 2-space indent, trailing newline', () => {

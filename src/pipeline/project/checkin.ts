@@ -1,4 +1,5 @@
 import type { BuddyEventOf } from '../../contracts/index.ts';
+import { textRecord } from '../../q2q/text-record.ts';
 import { parked, type Project } from './types.ts';
 
 /** buddy.checkin.completed -> buddy_checkins. */
@@ -21,5 +22,16 @@ export const projectCheckin: Project<BuddyEventOf<'buddy.checkin.completed'>> = 
     },
     users: [match.participantId, match.buddyId],
     primaryBuddyId: match.participantBuddyId,
+    outbox: textRecord({
+      textType: 'checkin_note',
+      textId: checkinId,
+      text: notes,
+      userId: match.participantId,
+      matchId,
+      companyId: match.companyId,
+      languagePreference: lookup.info(match.participantId)?.languagePreference,
+      sourceEventId: event.id,
+      createdAt: checkinDate,
+    }),
   };
 };

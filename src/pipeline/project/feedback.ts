@@ -1,4 +1,5 @@
 import type { BuddyEventOf } from '../../contracts/index.ts';
+import { textRecord } from '../../q2q/text-record.ts';
 import { parked, type Project } from './types.ts';
 
 /** buddy.feedback.submitted -> buddy_feedback (the rating arrives normalised to 0..1). */
@@ -6,6 +7,7 @@ export const projectFeedback: Project<BuddyEventOf<'buddy.feedback.submitted'>> 
   const { feedbackId, matchId, fromRole, rating, feedbackText, submittedAt } = event.data;
   const match = lookup.match(matchId);
   if (!match) return parked('match', matchId);
+  const author = fromRole === 'participant' ? match.participantId : match.buddyId;
   return {
     kind: 'applied',
     rows: {
@@ -22,5 +24,16 @@ export const projectFeedback: Project<BuddyEventOf<'buddy.feedback.submitted'>> 
     },
     users: [match.participantId, match.buddyId],
     primaryBuddyId: match.participantBuddyId,
+    outbox: textRecord({
+      textType: 'buddy_feedback',
+      textId: feedbackId,
+      text: feedbackText,
+      userId: author,
+      matchId,
+      companyId: match.companyId,
+      languagePreference: lookup.info(author)?.languagePreference,
+      sourceEventId: event.id,
+      createdAt: submittedAt,
+    }),
   };
 };

@@ -1,5 +1,6 @@
 import type { BuddyEventOf } from '../../contracts/index.ts';
 import { compact } from './util.ts';
+import { milestoneRecord } from '../../journey/records.ts';
 import { parked, type Project } from './types.ts';
 
 export const buddyMilestoneName = (milestoneId: number) => `buddy_milestone_${milestoneId}`;
@@ -34,5 +35,8 @@ export const projectMilestone: Project<BuddyEventOf<'buddy.milestone.reached'>> 
     },
     users: [user],
     primaryBuddyId: d.userId,
+    outbox: [
+      milestoneRecord(user, buddyMilestoneName(d.milestoneId), d.reachedAt, 'buddy.milestone.reached'),
+    ],
   };
 };

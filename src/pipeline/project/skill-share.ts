@@ -1,5 +1,6 @@
 import type { BuddyEventOf } from '../../contracts/index.ts';
 import { compact, unique } from './util.ts';
+import { textRecord } from '../../q2q/text-record.ts';
 import { parked, type BuddyEventRow, type Project } from './types.ts';
 
 type SkillShare = BuddyEventOf<'buddy.skill_share.completed'>['data'];
@@ -74,5 +75,16 @@ export const projectSkillShare: Project<BuddyEventOf<'buddy.skill_share.complete
     },
     users: unique([learner, teacher]),
     primaryBuddyId: d.learnerId,
+    outbox: textRecord({
+      textType: 'skill_feedback',
+      textId: d.sessionId,
+      text: skillSessionText(d.feedback),
+      userId: learner,
+      matchId: d.matchId ?? null,
+      companyId: (d.matchId ? lookup.match(d.matchId)?.companyId : null) ?? event.metadata?.companyId ?? null,
+      languagePreference: lookup.info(learner)?.languagePreference,
+      sourceEventId: event.id,
+      createdAt: d.completedAt,
+    }),
   };
 };

@@ -1,5 +1,6 @@
 // What a projection sees (resolved references) and what it returns (rows, or why it must wait).
 import type { BuddyEvent } from '../../contracts/index.ts';
+import type { OutboxRow } from '../../q2q/text-record.ts';
 
 /** A match as the projections need it: its people as CSR user ids, its participant's Buddy id. */
 export interface MatchRef {
@@ -9,10 +10,18 @@ export interface MatchRef {
   companyId: string | null;
 }
 
+/** What the projections know of a CSR user beyond the id. */
+export interface UserInfo {
+  /** The Buddy language preference (Q2Q's language of the user's texts). */
+  languagePreference: string | undefined;
+}
+
 /** Buddy ids and match ids resolved against the database (and the rows written earlier in the batch). */
 export interface Lookup {
   user(buddyUserId: string): string | undefined;
   match(matchId: string): MatchRef | undefined;
+  /** By CSR user id, for users resolved by `user` or named by a resolved match. */
+  info(userId: string): UserInfo | undefined;
 }
 
 export interface MatchRow {
@@ -99,6 +108,8 @@ export type Projection =
       users: string[];
       /** Buddy id of the primary user, for buddy_system_events.user_id. */
       primaryBuddyId: string | null;
+      /** Records to publish once the transaction commits (q2q texts). */
+      outbox?: OutboxRow[];
     }
   | { kind: 'parked'; waitingFor: WaitingFor };
 

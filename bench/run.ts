@@ -1,0 +1,134 @@
+// npm run bench [-- --events N]: buddy-stream measured side by side with a naive consumer and the COPY
+// limit, in one run on this machine; writes bench/results/<date>.md and prints the summary line last.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createKafka } from '../src/kafka/client.ts';
+import { copyInto, exportTables } from './copy-limit.ts';
+import { measureLatency } from './latency.ts';
+import { runNaiveConsumer } from './naive-consumer.ts';
+import { benchStream, count, log, peakRssMb, publishProgramme } from './support.ts';
+
+const BIN = new URL('../bin/buddy-stream', import.meta.url).pathname;
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    'naive-events': { type: 'string', default: '20000' },
+    rate: { type: 'string', default: '2000' },
+    'latency-seconds': { type: 'string', default: '20' },
+  },
+});
+const events = Number(values.events);
+const naiveEvents = Math.min(events, Number(values['naive-events']));
+const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ seconds: number; rssMb: number; code: number | null }> {
+  const started = performance.now();
+  const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let rssMb = 0;
+  const sampler = setInterval(() => {
+    try {
+      rssMb = Math.max(rssMb, peakRssMb(child.pid!));
+    } catch {
+      // The process has just exited; the last sample stands.
+    }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(sampler);
+  return { seconds: (performance.now() - started) / 1000, rssMb, code };
+}
+
+async function main() {
+  say(`${events} events, naive consumer on ${naiveEvents}, latency at ${values.rate}/s`);
+
+  // (a) buddy-stream end to end, the events already in Kafka.
+  const a = await benchStream('a');
+  const stats = await publishProgramme(a, { seed: 42, targetEvents: events });
+  say(`published ${stats.records} records (${stats.validEvents} distinct events)`);
+  const run = await runCli(['run', '--until-caught-up'], { ...a.env, BATCH_MAX_EVENTS: '2000' });
+  if (run.code !== 0) throw new Error(`buddy-stream run exited ${run.code}`);
+  const applied = await count(a.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
+  const rateA = applied / run.seconds;
+  say(
+    `(a) buddy-stream: ${applied} events in ${run.seconds.toFixed(1)} s = ${rateA.toFixed(0)} events/s, peak RSS ${run.rssMb} MB`,
+  );
+
+  // (e) replay from buddy_system_events, on (a)'s database.
+  let rateE = NaN;
+  const replay = await runCli(['replay', '--yes', '--quiet'], a.env);
+  if (replay.code === 0) rateE = applied / replay.seconds;
+  say(
+    `(e) replay: ${Number.isNaN(rateE) ? `not available (exit ${replay.code})` : `${rateE.toFixed(0)} events/s`}`,
+  );
+
+  // (c) the COPY limit: the same rows into fresh tables.
+  const files = await exportTables(a.config.DATABASE_URL);
+  await a.drop();
+  const c = await benchStream('c');
+  const copySeconds = await copyInto(c.config.DATABASE_URL, files);
+  const rateC = applied / copySeconds;
+  await c.drop();
+  say(`(c) COPY limit: ${rateC.toFixed(0)} events/s`);
+
+  // (b) the naive consumer, on a smaller programme of the same mix.
+  const b = await benchStream('b');
+  const naiveStats = await publishProgramme(b, { seed: 42, targetEvents: naiveEvents });
+  const naive = await runNaiveConsumer(createKafka(b.config, log), {
+    databaseUrl: b.config.DATABASE_URL,
+    groupId: b.config.KAFKA_GROUP_ID,
+    pattern: b.config.TOPIC_PATTERN,
+    expectedEvents: naiveStats.validEvents,
+  });
+  const rateB = naive.events / naive.seconds;
+  await b.drop();
+  say(`(b) naive consumer: ${rateB.toFixed(0)} events/s`);
+
+  // (d) latency under a steady rate.
+  const d = await benchStream('d');
+  const latency = await measureLatency(d, {
+    ratePerSecond: Number(values.rate),
+    seconds: Number(values['latency-seconds']),
+  });
+  await d.drop();
+  say(
+    `(d) latency at ${values.rate}/s: p50 ${latency.p50} ms, p99 ${latency.p99} ms (${latency.samples} events)`,
+  );
+
+  const date = new Date().toISOString().slice(0, 10);
+  const table = [
+    `# Benchmark ${new Date().toISOString()}`,
+    '',
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; the local stack (Kafka 4.1, PostgreSQL at DATABASE_URL).`,
+    `Command: \`npm run bench -- --events ${events}\` (naive consumer on ${naiveEvents} events).`,
+    '',
+    '| run | what | events/s | notes |',
+    '|---|---|---|---|',
+    `| (a) | buddy-stream end to end (events already in Kafka) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
+    `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,
+    `| (c) | COPY of the same rows from prepared data | ${rateC.toFixed(0)} | no Kafka, no validation |`,
+    `| (d) | latency at ${values.rate} events/s | p50 ${latency.p50} ms, p99 ${latency.p99} ms | ${latency.samples} events |`,
+    `| (e) | replay from buddy_system_events | ${Number.isNaN(rateE) ? 'n/a' : rateE.toFixed(0)} | |`,
+    '',
+    `a/b = ${(rateA / rateB).toFixed(1)}x, a/c = ${((100 * rateA) / rateC).toFixed(0)}%`,
+    '',
+  ].join('\n');
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${date}.md`, import.meta.url), table);
+  process.stdout.write(table);
+  process.stdout.write(
+    `bench: ${rateA.toFixed(0)} events/s, ${(rateA / rateB).toFixed(1)}x naive, ${((100 * rateA) / rateC).toFixed(0)}% of COPY limit, p99 ${latency.p99} ms, rss ${run.rssMb} MB\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

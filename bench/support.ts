@@ -1,0 +1,169 @@
+// Shared pieces of the benchmarks: a fresh database and topic set per measured run, publishing a
+// synthetic programme, and reading a child process's peak memory.
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type Config } from '../src/config.ts';
+import { createIdempotentProducer, createKafka } from '../src/kafka/client.ts';
+import { allTopics, createTopics } from '../src/kafka/topics.ts';
+import { createLogger } from '../src/ops/logger.ts';
+import { migrate, ensureDatabase } from '../src/store/migrate.ts';
+import { iterateProgramme, type ProgrammeOptions, type SyntheticStats } from '../src/synthetic/generate.ts';
+
+export const log = createLogger({ level: 'warn' });
+
+export interface BenchStream {
+  id: string;
+  env: Record<string, string>;
+  config: Config;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+export async function benchStream(label: string, partitions = 6): Promise<BenchStream> {
+  const id = `${label}${randomBytes(3).toString('hex')}`;
+  const base = loadConfig();
+  const url = new URL(base.DATABASE_URL);
+  url.pathname = `/bench_${id}`;
+  const env: Record<string, string> = {
+    DATABASE_URL: url.toString(),
+    TOPIC_PREFIX: `b.${id}.`,
+    TOPIC_PATTERN: `^b\\.${id}\\.buddy\\.`,
+    KAFKA_GROUP_ID: `bench-${id}`,
+    DLQ_TOPIC: `b.${id}.dlq`,
+    Q2Q_TEXT_TOPIC: `b.${id}.q2q.text`,
+    Q2Q_SCORES_TOPIC: `b.${id}.q2q.scores`,
+    JOURNEY_FLAG_TOPIC: `b.${id}.journey.flag`,
+    JOURNEY_MILESTONE_TOPIC: `b.${id}.journey.milestone`,
+    TOPIC_PARTITIONS: String(partitions),
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig({ ...process.env, ...env });
+  await ensureDatabase(config.DATABASE_URL);
+  await migrate({ databaseUrl: config.DATABASE_URL });
+  const admin = createKafka(config, log).admin();
+  await admin.connect();
+  await createTopics(
+    admin,
+    { partitions, replicationFactor: 1 },
+    allTopics(config).filter((t) => t.startsWith(`b.${id}.`)),
+  );
+  await admin.disconnect();
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  return {
+    id,
+    env,
+    config,
+    pool,
+    async drop() {
+      await pool.end();
+      const admin2 = createKafka(config, log).admin();
+      await admin2.connect();
+      const topics = (await admin2.listTopics()).filter((t) => t.startsWith(`b.${id}.`));
+      await admin2.deleteTopics({ topics }).catch(() => undefined);
+      await admin2.disconnect();
+      const server = new URL(config.DATABASE_URL);
+      server.pathname = '/postgres';
+      const client = new pg.Client({ connectionString: server.toString() });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(`bench_${id}`)} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Publishes the programme to the stream's topics; returns the generator's stats. */
+export async function publishProgramme(
+  stream: BenchStream,
+  options: ProgrammeOptions,
+): Promise<SyntheticStats> {
+  const producer = createIdempotentProducer(createKafka(stream.config, log));
+  await producer.connect();
+  try {
+    const programme = iterateProgramme(options);
+    let chunk: { topic: string; key: string | null; value: Buffer }[] = [];
+    const flush = async () => {
+      const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
+      for (const r of chunk)
+        byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      chunk = [];
+    };
+    for (;;) {
+      const next = programme.next();
+      if (next.done) {
+        await flush();
+        return next.value;
+      }
+      const { record } = next.value;
+      chunk.push({ topic: stream.config.TOPIC_PREFIX + record.topic, key: record.key, value: record.value });
+      if (chunk.length >= 2_000) await flush();
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Peak resident memory of a process, in MB (Linux VmHWM). */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+export async function count(pool: pg.Pool, sql: string): Promise<number> {
+  return (await pool.query<{ n: number }>(sql)).rows[0]!.n;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Publishes `records` spread evenly over `seconds` (a steady producer). A chunk the broker refuses (it is
+ * being restarted) is sent again with a new producer; a record may then be written twice, which the
+ * processor drops by its event id.
+ */
+export async function publishRecords(
+  stream: BenchStream,
+  records: readonly { topic: string; key: string | null; value: Buffer }[],
+  seconds: number,
+): Promise<void> {
+  const kafka = createKafka(stream.config, log);
+  let producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const chunks = Math.max(1, Math.round(seconds * 5));
+  const size = Math.ceil(records.length / chunks);
+  const started = performance.now();
+  for (let i = 0; i * size < records.length; i++) {
+    const chunk = records.slice(i * size, (i + 1) * size);
+    const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
+    for (const r of chunk) {
+      const topic = stream.config.TOPIC_PREFIX + r.topic;
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: r.key, value: r.value }]);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        break;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await producer.disconnect().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 1_000));
+        producer = createIdempotentProducer(kafka);
+        await producer.connect().catch(() => undefined);
+      }
+    }
+    const wait = started + ((i + 1) * seconds * 1000) / chunks - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  await producer.disconnect();
+}

@@ -1,0 +1,152 @@
+// A user's journey state, read from the projection tables in one statement for many users: what the
+// declarative rules (rules.ts) look at.
+import type pg from 'pg';
+
+export interface JourneyState {
+  userId: string;
+  matchCount: number;
+  activeMatchCount: number;
+  firstMatchedAt: string | null;
+  /** Dates of the activities of the user's matches (buddy_events), earliest first, at most 20. */
+  eventDates: string[];
+  /** Check-in dates of the user's matches, earliest first, at most 12. */
+  checkinDates: string[];
+  /** Skill-share sessions the user learned or taught in, earliest first, at most 3. */
+  skillShareDates: string[];
+  /** The first activity at least 90 / 180 days after the first match (null until there is one). */
+  activeFor90Days: string | null;
+  activeFor180Days: string | null;
+  /** As participant, an active match whose last check-in (or start) is more than 7 days of event time ago. */
+  checkinDue: boolean;
+  /**
+   * When feedback became pending: the earliest end of a match without feedback from the user's side,
+   * plus the feedback window (null when there is none, or the window has not passed yet).
+   */
+  feedbackPendingSince: string | null;
+}
+
+export interface JourneyClock {
+  /** Event time "now": the latest event time the stream has applied. */
+  now: string;
+  /** How long after a match ends feedback may come before it is pending. */
+  feedbackWindowMs: number;
+}
+
+const STATE_SQL = `
+WITH u AS (SELECT DISTINCT unnest($1::uuid[]) AS user_id),
+m AS (
+  SELECT u.user_id, bm.id AS match_id, bm.matched_at, bm.status, bm.ended_at, 'participant'::text AS side
+    FROM u JOIN buddy_matches bm ON bm.participant_id = u.user_id
+  UNION ALL
+  SELECT u.user_id, bm.id, bm.matched_at, bm.status, bm.ended_at, 'buddy'::text
+    FROM u JOIN buddy_matches bm ON bm.buddy_id = u.user_id
+),
+ms AS (
+  SELECT user_id, count(*)::int AS match_count, (count(*) FILTER (WHERE status = 'active'))::int AS active_count,
+    min(matched_at) AS first_matched_at
+  FROM m GROUP BY user_id
+),
+ev AS (
+  SELECT m.user_id, (array_agg(e.event_date ORDER BY e.event_date))[1:20] AS dates
+  FROM m JOIN buddy_events e ON e.match_id = m.match_id WHERE e.event_date IS NOT NULL GROUP BY m.user_id
+),
+ci AS (
+  SELECT m.user_id, (array_agg(c.checkin_date ORDER BY c.checkin_date))[1:12] AS dates
+  FROM m JOIN buddy_checkins c ON c.match_id = m.match_id GROUP BY m.user_id
+),
+ss AS (
+  SELECT u.user_id, (array_agg(k.completed_at ORDER BY k.completed_at))[1:3] AS dates
+  FROM u JOIN kintell_sessions k ON k.session_type = 'skill_share'
+    AND (k.participant_id = u.user_id OR k.volunteer_id = u.user_id)
+  WHERE k.completed_at IS NOT NULL GROUP BY u.user_id
+),
+act AS (
+  SELECT a.user_id,
+    min(a.at) FILTER (WHERE a.at >= ms.first_matched_at + interval '90 days') AS active_90,
+    min(a.at) FILTER (WHERE a.at >= ms.first_matched_at + interval '180 days') AS active_180
+  FROM (
+    SELECT m.user_id, e.event_date AS at FROM m JOIN buddy_events e ON e.match_id = m.match_id
+    UNION ALL
+    SELECT m.user_id, c.checkin_date FROM m JOIN buddy_checkins c ON c.match_id = m.match_id
+  ) a JOIN ms ON ms.user_id = a.user_id
+  GROUP BY a.user_id
+),
+due AS (
+  SELECT m.user_id, bool_or(coalesce(
+      (SELECT max(c.checkin_date) FROM buddy_checkins c WHERE c.match_id = m.match_id), m.matched_at)
+      < $2::timestamptz - interval '7 days') AS checkin_due
+  FROM m WHERE m.status = 'active' AND m.side = 'participant' GROUP BY m.user_id
+),
+fb AS (
+  SELECT m.user_id, min(m.ended_at) + make_interval(secs => $3::double precision / 1000) AS since
+  FROM m WHERE m.status = 'ended' AND m.ended_at < $2::timestamptz - make_interval(secs => $3::double precision / 1000)
+    AND NOT EXISTS (SELECT 1 FROM buddy_feedback f WHERE f.match_id = m.match_id AND f.from_role = m.side)
+  GROUP BY m.user_id
+)
+SELECT u.user_id::text AS user_id, coalesce(ms.match_count, 0) AS match_count,
+  coalesce(ms.active_count, 0) AS active_count, ms.first_matched_at,
+  coalesce(ev.dates, '{}') AS event_dates, coalesce(ci.dates, '{}') AS checkin_dates,
+  coalesce(ss.dates, '{}') AS skill_share_dates, act.active_90, act.active_180,
+  coalesce(due.checkin_due, false) AS checkin_due, fb.since AS feedback_pending_since
+FROM u
+LEFT JOIN ms ON ms.user_id = u.user_id
+LEFT JOIN ev ON ev.user_id = u.user_id
+LEFT JOIN ci ON ci.user_id = u.user_id
+LEFT JOIN ss ON ss.user_id = u.user_id
+LEFT JOIN act ON act.user_id = u.user_id
+LEFT JOIN due ON due.user_id = u.user_id
+LEFT JOIN fb ON fb.user_id = u.user_id`;
+
+interface StateRow {
+  user_id: string;
+  match_count: number;
+  active_count: number;
+  first_matched_at: Date | null;
+  event_dates: Date[];
+  checkin_dates: Date[];
+  skill_share_dates: Date[];
+  active_90: Date | null;
+  active_180: Date | null;
+  checkin_due: boolean;
+  feedback_pending_since: Date | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export async function readJourneyStates(
+  client: pg.PoolClient | pg.Client,
+  userIds: string[],
+  clock: JourneyClock,
+): Promise<JourneyState[]> {
+  if (userIds.length === 0) return [];
+  const { rows } = await client.query<StateRow>(STATE_SQL, [userIds, clock.now, clock.feedbackWindowMs]);
+  return rows.map((r) => ({
+    userId: r.user_id,
+    matchCount: r.match_count,
+    activeMatchCount: r.active_count,
+    firstMatchedAt: iso(r.first_matched_at),
+    eventDates: r.event_dates.map((d) => d.toISOString()),
+    checkinDates: r.checkin_dates.map((d) => d.toISOString()),
+    skillShareDates: r.skill_share_dates.map((d) => d.toISOString()),
+    activeFor90Days: iso(r.active_90),
+    activeFor180Days: iso(r.active_180),
+    checkinDue: r.checkin_due,
+    feedbackPendingSince: iso(r.feedback_pending_since),
+  }));
+}
+
+/** The stream's event-time clock: the latest event time applied by the group, or `fallback` if later. */
+export async function readEventClock(
+  client: pg.PoolClient | pg.Client,
+  groupId: string,
+  fallback: string | null,
+): Promise<string | null> {
+  const { rows } = await client.query<{ at: Date | null }>(
+    'SELECT max(event_time_high) AS at FROM stream_offsets WHERE group_id = $1',
+    [groupId],
+  );
+  const stored = rows[0]?.at?.toISOString() ?? null;
+  if (stored === null) return fallback;
+  if (fallback === null) return stored;
+  return Date.parse(stored) > Date.parse(fallback) ? stored : fallback;
+}

@@ -1,0 +1,92 @@
+// Consumer lag per assigned topic-partition: the high watermark minus the next offset stored in Postgres
+// (the truth about progress, see pipeline/commit.ts). Each replica reports only the partitions it holds,
+// so `sum by (topic)` over replicas is the group's lag, as the usual Kafka lag exporters report it.
+import type { Admin, Kafka } from 'kafkajs';
+import type pg from 'pg';
+import { SQL } from '../store/statements.ts';
+import type { Assignment } from './consumer-state.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface LagMonitorDeps {
+  kafka: Kafka;
+  pool: pg.Pool;
+  groupId: string;
+  metrics: Metrics;
+  assignment: () => Assignment;
+  intervalMs: number;
+  log: Logger;
+}
+
+export interface LagMonitor {
+  /** Polls now (without waiting for it: start-up is not delayed) and then every intervalMs. */
+  start(): Promise<void>;
+  /** One poll: sets the gauge for every assigned partition, drops the others. */
+  poll(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createLagMonitor(deps: LagMonitorDeps): LagMonitor {
+  const { kafka, pool, groupId, metrics, assignment, intervalMs, log } = deps;
+  let admin: Admin | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
+
+  async function measure(): Promise<Map<string, number>> {
+    const assigned = assignment();
+    const lag = new Map<string, number>();
+    if (Object.keys(assigned).length === 0) return lag;
+    if (!admin) {
+      admin = kafka.admin();
+      await admin.connect();
+    }
+    const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
+      SQL.readOffsets,
+      [groupId],
+    );
+    const storedBy = new Map(stored.rows.map((r) => [`${r.topic}\0${r.partition}`, BigInt(r.next_offset)]));
+    for (const [topic, partitions] of Object.entries(assigned)) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      for (const p of offsets.filter((o) => partitions.includes(o.partition))) {
+        const high = BigInt(p.high);
+        const at = storedBy.get(`${topic}\0${p.partition}`) ?? BigInt(p.low);
+        lag.set(`${topic}\0${p.partition}`, Number(high > at ? high - at : 0n));
+      }
+    }
+    return lag;
+  }
+
+  async function poll() {
+    polling ??= measure()
+      .then((lag) => {
+        // Replaced whole, synchronously: a scrape never sees a half-updated set.
+        metrics.consumerLag.reset();
+        for (const [key, value] of lag) {
+          const [topic = '', partition = ''] = key.split('\0');
+          metrics.consumerLag.set({ topic, partition }, value);
+        }
+      })
+      .catch((error: Error) =>
+        log.warn({ err: error.message }, 'measuring consumer lag failed; next poll retries'),
+      )
+      .finally(() => {
+        polling = undefined;
+      });
+    return polling;
+  }
+
+  return {
+    async start() {
+      void poll();
+      timer = setInterval(() => void poll(), intervalMs);
+      timer.unref();
+    },
+    poll,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await polling;
+      await admin?.disconnect();
+      admin = undefined;
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// The outbox relay: publishes committed outbox rows with the idempotent producer and marks them sent once
+// the broker acknowledged them. Rows are claimed with SKIP LOCKED, so replicas share the work; a crash
+// between the acknowledgement and the mark publishes a row again (at least once: consumers dedupe by
+// the record id, which is also the `buddy-stream.record-id` header).
+import type { Producer } from 'kafkajs';
+import type pg from 'pg';
+import type { Logger } from '../ops/logger.ts';
+
+const Q = {
+  claim: `SELECT id::text AS id, topic, message_key, payload::text AS payload, created_at
+    FROM outbox WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+  markSent: 'UPDATE outbox SET sent_at = now() WHERE id = ANY($1::uuid[])',
+} as const;
+
+export const RECORD_ID_HEADER = 'buddy-stream.record-id';
+
+export interface OutboxRelay {
+  /** Publishes what is pending now; resolves with how many records it published. */
+  drain(): Promise<number>;
+  /** Asks for a drain soon (after a batch committed); never throws; does nothing once stopped. */
+  wake(): void;
+  start(pollMs?: number): void;
+  /** Stops polling and publishes what is pending (call before the producer and pool close). */
+  stop(): Promise<void>;
+}
+
+export interface OutboxRelayDeps {
+  pool: pg.Pool;
+  producer: Producer;
+  /** The configured topic of a logical outbox topic (q2q.text.requested, journey.*). */
+  topicFor(logical: string): string;
+  log: Logger;
+  onPublished?(count: number, oldestCreatedAt: Date | null): void;
+  batchSize?: number;
+}
+
+export function createOutboxRelay({
+  pool,
+  producer,
+  topicFor,
+  log,
+  onPublished,
+  batchSize = 500,
+}: OutboxRelayDeps): OutboxRelay {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let again = false;
+  let stopped = false;
+
+  async function publishOnce(): Promise<number> {
+    const tx = await pool.connect();
+    try {
+      await tx.query('BEGIN');
+      const rows = (
+        await tx.query<{
+          id: string;
+          topic: string;
+          message_key: string | null;
+          payload: string;
+          created_at: Date;
+        }>(Q.claim, [batchSize])
+      ).rows;
+      if (rows.length > 0) {
+        const byTopic = new Map<
+          string,
+          { key: string | null; value: string; headers: Record<string, string> }[]
+        >();
+        for (const row of rows) {
+          const topic = topicFor(row.topic);
+          const list = byTopic.get(topic) ?? [];
+          list.push({ key: row.message_key, value: row.payload, headers: { [RECORD_ID_HEADER]: row.id } });
+          byTopic.set(topic, list);
+        }
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        await tx.query(Q.markSent, [rows.map((r) => r.id)]);
+      }
+      await tx.query('COMMIT');
+      if (rows.length > 0) onPublished?.(rows.length, rows[0]!.created_at);
+      return rows.length;
+    } catch (error) {
+      await tx
+        .query('ROLLBACK')
+        .catch((rollbackError: Error) =>
+          log.warn({ err: rollbackError.message }, 'outbox rollback failed; the connection is dropped'),
+        );
+      throw error;
+    } finally {
+      tx.release();
+    }
+  }
+
+  async function drainAll(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await publishOnce();
+      total += n;
+      if (n < batchSize) return total;
+    }
+  }
+
+  const relay: OutboxRelay = {
+    drain() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = drainAll().finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          relay.wake();
+        }
+      });
+      return running;
+    },
+    wake() {
+      if (stopped) return;
+      relay
+        .drain()
+        .catch((error: Error) => log.warn({ err: error.message }, 'outbox relay failed; it retries'));
+    },
+    start(pollMs = 1_000) {
+      timer = setInterval(() => relay.wake(), pollMs);
+      timer.unref();
+      relay.wake();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running?.catch(() => 0);
+      // A clean stop leaves no backlog for the next start.
+      await drainAll().catch((error: Error) =>
+        log.warn({ err: error.message }, 'outbox not drained at stop'),
+      );
+    },
+  };
+  return relay;
+}
