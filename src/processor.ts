@@ -65,7 +65,10 @@ export function createProcessor({
     groupId: config.KAFKA_GROUP_ID,
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT,
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT / 10)),
-    maxBytesPerPartition: 4 * 1024 * 1024,
+    // Bounded memory whatever the backlog: at most 1 MiB per partition and 16 MiB per fetch (a larger
+    // poison record still arrives: the broker always returns at least one record batch).
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
     retry: { retries: 10 },
   });
   const producer: Producer = createIdempotentProducer(kafka);

@@ -18,11 +18,15 @@ export async function writeOutbox(tx: pg.PoolClient, rows: OutboxRow[]): Promise
   return (await tx.query(MERGE.outbox)).rowCount ?? 0;
 }
 
-const prepared = new WeakSet<pg.PoolClient>();
+const CREATE_ALL = Object.values(STAGING)
+  .map((table) => table.create)
+  .join(';\n');
 
-/** Creates this connection's staging tables once (they are temporary, per connection). */
-export async function ensureStaging(tx: pg.PoolClient): Promise<void> {
-  if (prepared.has(tx)) return;
-  for (const table of Object.values(STAGING)) await tx.query(table.create);
-  prepared.add(tx);
+/**
+ * Creates this connection's staging tables if they are missing (they are temporary, per connection),
+ * in one round trip. Checked on every batch rather than remembered: tables created inside a
+ * transaction that rolled back are gone again.
+ */
+export async function ensureStaging(tx: pg.PoolClient | pg.Client): Promise<void> {
+  await tx.query(CREATE_ALL);
 }
