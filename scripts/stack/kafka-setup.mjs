@@ -39,7 +39,20 @@ export async function checkJava() {
 }
 
 /** Fetches the broker's jars once, and again only when stack/kafka/pom.xml changes. */
-export async function ensureLibs() {
+let fetching;
+
+/**
+ * The Kafka jars, fetched once: the broker and the SASL broker start side by side and share one fetch
+ * (two Maven runs into the same folder would race).
+ */
+export function ensureLibs() {
+  fetching ??= fetchLibs().finally(() => {
+    fetching = undefined;
+  });
+  return fetching;
+}
+
+async function fetchLibs() {
   const pomHash = createHash('sha256').update(readFileSync(POM)).digest('hex');
   if (
     existsSync(FILES.libs) &&
