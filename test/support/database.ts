@@ -48,6 +48,17 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     url: databaseUrl(name),
     async drop() {
       if (process.env.KEEP_TEST_DB) return;
+      // Politely first: connections still closing (a pool ended a moment ago) are waited for, not
+      // killed; a connection killed under a client without an error listener would crash the run.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`));
+          return;
+        } catch (error) {
+          if ((error as { code?: string }).code !== '55006') throw error; // object_in_use
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
       await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
     },
   };
