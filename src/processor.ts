@@ -238,13 +238,8 @@ export function createProcessor({
         frames?.close(); // a batch waiting for the registry gives up, unapplied, so the stop is not held up
         await consumer.disconnect();
         await scores.stop();
-        await relay.stop();
-        // Publish what the last batches committed, so a clean stop leaves no backlog for the next start.
-        if (config.OUTBOX_RELAY === 'on') {
-          await relay
-            .drain()
-            .catch((error: Error) => log.warn({ err: error.message }, 'outbox not drained at stop'));
-        }
+        // Publishes what the last batches committed: a clean stop leaves no backlog for the next start.
+        if (config.OUTBOX_RELAY === 'on') await relay.stop();
         await producer.disconnect();
         await pool.end();
       })();
