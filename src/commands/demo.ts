@@ -31,11 +31,15 @@ const SUMMARY_TABLES = [
 ];
 
 export async function demoCommand(
-  config: Config,
+  settings: Config,
   logger: Logger,
   options: ProgrammeOptions,
 ): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  // Each demo run reads the topics as a new consumer group: a database kept from an earlier run
+  // (whose stored offsets belong to topics since recreated) then shows its events as duplicates
+  // dropped instead of skipping them as already applied.
+  const config: Config = { ...settings, KAFKA_GROUP_ID: `${settings.KAFKA_GROUP_ID}-demo-${Date.now()}` };
   await ensureDatabase(config.DATABASE_URL);
   const ran = await migrate({ databaseUrl: config.DATABASE_URL });
   out(`demo: database ready (${ran.length} migrations applied)`);
