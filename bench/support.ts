@@ -8,7 +8,8 @@ import { createIdempotentProducer, createKafka } from '../src/kafka/client.ts';
 import { allTopics, createTopics } from '../src/kafka/topics.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { migrate, ensureDatabase } from '../src/store/migrate.ts';
-import { iterateProgramme, type ProgrammeOptions, type SyntheticStats } from '../src/synthetic/generate.ts';
+import type { ProgrammeOptions, SyntheticStats } from '../src/synthetic/generate.ts';
+import { publishProgramme as publishToKafka } from '../src/synthetic/output.ts';
 
 export const log = createLogger({ level: 'warn' });
 
@@ -81,28 +82,7 @@ export async function publishProgramme(
   const producer = createIdempotentProducer(createKafka(stream.config, log));
   await producer.connect();
   try {
-    const programme = iterateProgramme(options);
-    let chunk: { topic: string; key: string | null; value: Buffer }[] = [];
-    const flush = async () => {
-      const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
-      for (const r of chunk)
-        byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-      chunk = [];
-    };
-    for (;;) {
-      const next = programme.next();
-      if (next.done) {
-        await flush();
-        return next.value;
-      }
-      const { record } = next.value;
-      chunk.push({ topic: stream.config.TOPIC_PREFIX + record.topic, key: record.key, value: record.value });
-      if (chunk.length >= 2_000) await flush();
-    }
+    return await publishToKafka(producer, stream.config.TOPIC_PREFIX, options);
   } finally {
     await producer.disconnect();
   }

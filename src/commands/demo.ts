@@ -6,7 +6,8 @@ import { createUpstreamProducer, createKafka } from '../kafka/client.ts';
 import { allTopics, createTopics } from '../kafka/topics.ts';
 import type { Logger } from '../ops/logger.ts';
 import { ensureDatabase, migrate } from '../store/migrate.ts';
-import { iterateProgramme, type ProgrammeOptions, type SyntheticStats } from '../synthetic/generate.ts';
+import type { ProgrammeOptions, SyntheticStats } from '../synthetic/generate.ts';
+import { publishProgramme } from '../synthetic/output.ts';
 import { runCommand } from './run.ts';
 import { q2qScoreCommand } from './q2q-score.ts';
 import { metricsRecomputeCommand } from './metrics-recompute.ts';
@@ -55,7 +56,7 @@ export async function demoCommand(
   await admin.disconnect();
   out(`demo: topics ready (${created.length} created)`);
 
-  const stats = await publishProgramme(kafka, config.TOPIC_PREFIX, options);
+  const stats = await publishSynthetic(kafka, config.TOPIC_PREFIX, options);
   out(
     `demo: published ${stats.records} records: ${stats.validEvents} events of ${stats.participants} participants and ` +
       `${stats.buddies} buddies in ${stats.matches} matches, ${stats.duplicates} re-sent, ${stats.movedEarlier} out of order, ` +
@@ -75,7 +76,7 @@ export async function demoCommand(
   return code || scored || ingested || metrics;
 }
 
-async function publishProgramme(
+async function publishSynthetic(
   kafka: ReturnType<typeof createKafka>,
   prefix: string,
   options: ProgrammeOptions,
@@ -83,28 +84,7 @@ async function publishProgramme(
   const producer = createUpstreamProducer(kafka);
   await producer.connect();
   try {
-    const programme = iterateProgramme(options);
-    let chunk: { topic: string; key: string | null; value: Buffer }[] = [];
-    const flush = async () => {
-      const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
-      for (const r of chunk)
-        byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-      chunk = [];
-    };
-    for (;;) {
-      const next = programme.next();
-      if (next.done) {
-        await flush();
-        return next.value;
-      }
-      const { record } = next.value;
-      chunk.push({ topic: prefix + record.topic, key: record.key, value: record.value });
-      if (chunk.length >= 1_000) await flush();
-    }
+    return await publishProgramme(producer, prefix, options);
   } finally {
     await producer.disconnect();
   }

@@ -4,7 +4,12 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Producer } from 'kafkajs';
-import type { SyntheticRecord } from './generate.ts';
+import {
+  iterateProgramme,
+  type ProgrammeOptions,
+  type SyntheticRecord,
+  type SyntheticStats,
+} from './generate.ts';
 
 export interface RecordSink {
   write(record: SyntheticRecord): Promise<void>;
@@ -60,4 +65,22 @@ export function kafkaSink(producer: Producer, topicPrefix: string): RecordSink {
     },
     close: flush,
   };
+}
+
+/** Generates a programme straight into Kafka (through `kafkaSink`); returns the generator's stats. */
+export async function publishProgramme(
+  producer: Producer,
+  topicPrefix: string,
+  options: ProgrammeOptions,
+): Promise<SyntheticStats> {
+  const sink = kafkaSink(producer, topicPrefix);
+  const programme = iterateProgramme(options);
+  for (;;) {
+    const next = programme.next();
+    if (next.done) {
+      await sink.close();
+      return next.value;
+    }
+    await sink.write(next.value.record);
+  }
 }
