@@ -11,7 +11,15 @@ import { sweepJourney } from './journey/sweep.ts';
 import { createScoreIngestor } from './q2q/ingest.ts';
 import type { Logger } from './ops/logger.ts';
 import type { Metrics } from './ops/metrics.ts';
-import { processBatch, mergeStats, type BatchContext, type DeadLetterSink } from './pipeline/commit.ts';
+import {
+  processBatch,
+  mergeStats,
+  type BatchContext,
+  type BatchResult,
+  type DeadLetterSink,
+} from './pipeline/commit.ts';
+import { createCollector } from './pipeline/collector.ts';
+import { createBacklogGate, tierOf } from './pipeline/backlog-gate.ts';
 import { emptyStats, type ApplyStats } from './pipeline/apply.ts';
 import type { SourceRecord } from './pipeline/decode.ts';
 import { countParked, expireParkedEvents } from './pipeline/park-timeout.ts';
@@ -99,19 +107,66 @@ export function createProcessor({
   let stopping: Promise<void> | undefined;
   let subscribedTopics: string[] = [];
 
+  let latestHeartbeat: (() => Promise<void>) | undefined;
+  const ctx: BatchContext = {
+    pool,
+    groupId: config.KAFKA_GROUP_ID,
+    topicPrefix: config.TOPIC_PREFIX,
+    feedbackWindowMs: config.FEEDBACK_WINDOW,
+    deadLetters,
+    log,
+    // Any partition's heartbeat keeps the member alive: the one handed over last.
+    heartbeat: () => latestHeartbeat?.() ?? Promise.resolve(),
+    frames,
+    observeTransaction: (seconds, outcome) => metrics.transactionDuration.observe({ outcome }, seconds),
+  };
+  // Children wait while their parents' topics have a backlog here (see pipeline/backlog-gate.ts).
+  const gate = createBacklogGate({
+    topicPrefix: config.TOPIC_PREFIX,
+    enabled: config.BACKLOG_ORDER,
+    staleMs: 10_000,
+  });
+  const held = new Set<string>();
+  let releaseTimer: NodeJS.Timeout | undefined;
+  // Partitions hand their records to the collector; it applies them in batches that span partitions.
+  const collector = createCollector<BatchResult>({
+    maxRecords: config.BATCH_MAX_EVENTS,
+    lingerMs: config.BATCH_LINGER,
+    concurrency: config.BATCH_WRITERS,
+    // Backlog order also applies parents first when more waits than one batch holds.
+    priority: (records) =>
+      config.BACKLOG_ORDER ? tierOf(records[0]!.position.topic.slice(config.TOPIC_PREFIX.length)) : 0,
+    apply: applyBatch,
+  });
+
+  async function applyBatch(segments: SourceRecord[][]): Promise<BatchResult> {
+    const records = segments.reduce((n, s) => n + s.length, 0);
+    const stopTimer = metrics.batchDuration.startTimer();
+    const result = await processBatch(ctx, segments);
+    stopTimer();
+    onBatchCommitted?.(segments.flat(), Date.now());
+    metrics.batchSize.observe(records);
+    record(result.stats, result.duplicatesInBatch, records);
+    const enqueued = result.stats.outboxRecords + result.stats.journeyChanges;
+    if (enqueued > 0 && config.OUTBOX_RELAY === 'on') relay.wake();
+    const moved = result.partitions.filter((p) => p.nextOffset !== null);
+    if (moved.length > 0) {
+      // Postgres holds the truth; Kafka's committed offsets follow so lag tools see progress.
+      await consumer.commitOffsets(
+        moved.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset! })),
+      );
+    }
+    return result;
+  }
+
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
     const { topic, partition } = batch;
-    const ctx: BatchContext = {
-      pool,
-      groupId: config.KAFKA_GROUP_ID,
-      topicPrefix: config.TOPIC_PREFIX,
-      feedbackWindowMs: config.FEEDBACK_WINDOW,
-      deadLetters,
-      log: log.child({ topic, partition }),
-      heartbeat,
-      frames,
-      observeTransaction: (seconds, outcome) => metrics.transactionDuration.observe({ outcome }, seconds),
-    };
+    if (gate.holds(topic, Date.now())) {
+      // Read again from here once the parents caught up (nothing of it was resolved).
+      held.add(topic);
+      consumer.pause([{ topic }]);
+      return;
+    }
     for (let i = 0; i < batch.messages.length; i += config.BATCH_MAX_EVENTS) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(i, i + config.BATCH_MAX_EVENTS);
@@ -123,46 +178,75 @@ export function createProcessor({
         timestamp: m.timestamp,
       }));
       metrics.recordsConsumed.inc({ topic }, records.length);
-      const stopTimer = metrics.batchDuration.startTimer({ topic });
-      const result = await processBatch(ctx, records);
-      stopTimer();
-      onBatchCommitted?.(records, Date.now());
-      metrics.batchSize.observe({ topic }, records.length);
-      record(topic, result.stats, result.duplicatesInBatch, records.length);
-      const enqueued = result.stats.outboxRecords + result.stats.journeyChanges;
-      if (enqueued > 0 && config.OUTBOX_RELAY === 'on') relay.wake();
-      resolveOffset(chunk[chunk.length - 1]!.offset);
-      if (result.nextOffset !== null) {
-        // Postgres holds the truth; Kafka's committed offset follows so lag tools see progress.
-        await consumer.commitOffsets([{ topic, partition, offset: result.nextOffset }]);
+      latestHeartbeat = heartbeat;
+      await collector.submit(records);
+      const last = chunk[chunk.length - 1]!.offset;
+      resolveOffset(last);
+      if (gate.tracks(topic)) {
+        const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+        gate.observe(topic, partition, lag > 0n ? Number(lag) : 0, Date.now());
+        releaseHeld();
       }
       await heartbeat();
     }
   }
 
-  function record(topic: string, stats: ApplyStats, duplicatesInBatch: number, records: number) {
+  function record(stats: ApplyStats, duplicatesInBatch: number, records: number) {
     totals.records += records;
     totals.duplicatesInBatch += duplicatesInBatch;
     mergeStats(totals, stats);
+    // Topics are <prefix><event type>.
     for (const [type, n] of Object.entries(stats.appliedByType))
-      metrics.eventsProcessed.inc({ topic, event_type: type }, n);
-    metrics.eventsDuplicate.inc({ topic }, stats.duplicates + duplicatesInBatch);
-    metrics.eventsParked.inc({ topic }, stats.parked);
-    if (stats.unparked > 0) metrics.eventsUnparked.inc({ event_type: topic }, stats.unparked);
+      metrics.eventsProcessed.inc({ topic: config.TOPIC_PREFIX + type, event_type: type }, n);
+    metrics.eventsDuplicate.inc(stats.duplicates + duplicatesInBatch);
+    metrics.eventsParked.inc(stats.parked);
+    metrics.eventsUnparked.inc(stats.unparked);
     for (const [table, n] of Object.entries(stats.rowsByTable)) metrics.rowsWritten.inc({ table }, n);
   }
 
-  /** On assignment, seek to the stored offsets: Kafka's committed offset may lag Postgres after a crash. */
+  /**
+   * On assignment, seek to the stored offsets (Kafka's committed offset may lag Postgres after a crash),
+   * and measure the backlog of the assigned parent partitions for the backlog gate.
+   */
   async function seekToStoredOffsets(assignment: Record<string, number[]>) {
     const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
       SQL.readOffsets,
       [config.KAFKA_GROUP_ID],
     );
+    const storedBy = new Map<string, bigint>();
     for (const row of stored.rows) {
       if (assignment[row.topic]?.includes(row.partition)) {
         consumer.seek({ topic: row.topic, partition: row.partition, offset: row.next_offset });
+        storedBy.set(`${row.topic}/${row.partition}`, BigInt(row.next_offset));
       }
     }
+    const parents = Object.keys(assignment).filter((t) => gate.tracks(t));
+    if (parents.length === 0 || !config.BACKLOG_ORDER) return;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of parents) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          if (!assignment[topic]!.includes(p.partition)) continue;
+          const at = storedBy.get(`${topic}/${p.partition}`) ?? BigInt(p.low);
+          const lag = BigInt(p.high) - at;
+          gate.observe(topic, p.partition, lag > 0n ? Number(lag) : 0, Date.now());
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    releaseHeld();
+  }
+
+  /** Resumes the held topics the gate lets through. */
+  function releaseHeld() {
+    const now = Date.now();
+    const free = [...held].filter((topic) => !gate.holds(topic, now));
+    if (free.length === 0) return;
+    for (const topic of free) held.delete(topic);
+    log.info({ topics: free.length }, 'parent topics caught up; reading their children');
+    consumer.resume(free.map((topic) => ({ topic })));
   }
 
   async function sweepJourneyFlags() {
@@ -197,6 +281,12 @@ export function createProcessor({
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         metrics.rebalances.inc();
         log.info({ assignment: payload.memberAssignment }, 'joined consumer group');
+        gate.assign(
+          Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+            partitions.map((partition) => ({ topic, partition })),
+          ),
+          Date.now(),
+        );
         seekToStoredOffsets(payload.memberAssignment).catch((error: Error) =>
           log.warn(
             { err: error.message },
@@ -230,11 +320,15 @@ export function createProcessor({
       journeyTimer.unref();
       sweepTimer = setInterval(() => void sweep(), sweepEvery);
       sweepTimer.unref();
+      // A stale parent lag stops holding after a while: check the held topics every second.
+      releaseTimer = setInterval(releaseHeld, 1_000);
+      releaseTimer.unref();
     },
     stop() {
       stopping ??= (async () => {
         if (sweepTimer) clearInterval(sweepTimer);
         if (journeyTimer) clearInterval(journeyTimer);
+        if (releaseTimer) clearInterval(releaseTimer);
         frames?.close(); // a batch waiting for the registry gives up, unapplied, so the stop is not held up
         await consumer.disconnect();
         await scores.stop();

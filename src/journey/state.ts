@@ -55,10 +55,15 @@ ci AS (
   FROM m JOIN buddy_checkins c ON c.match_id = m.match_id GROUP BY m.user_id
 ),
 ss AS (
-  SELECT u.user_id, (array_agg(k.completed_at ORDER BY k.completed_at))[1:3] AS dates
-  FROM u JOIN kintell_sessions k ON k.session_type = 'skill_share'
-    AND (k.participant_id = u.user_id OR k.volunteer_id = u.user_id)
-  WHERE k.completed_at IS NOT NULL GROUP BY u.user_id
+  -- Two joins, not one with OR: an OR join condition can only be a nested loop over all sessions.
+  SELECT s.user_id, (array_agg(s.completed_at ORDER BY s.completed_at))[1:3] AS dates
+  FROM (
+    SELECT u.user_id, k.id, k.completed_at FROM u JOIN kintell_sessions k ON k.participant_id = u.user_id
+      WHERE k.session_type = 'skill_share' AND k.completed_at IS NOT NULL
+    UNION
+    SELECT u.user_id, k.id, k.completed_at FROM u JOIN kintell_sessions k ON k.volunteer_id = u.user_id
+      WHERE k.session_type = 'skill_share' AND k.completed_at IS NOT NULL
+  ) s GROUP BY s.user_id
 ),
 act AS (
   SELECT a.user_id,

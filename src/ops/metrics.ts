@@ -134,19 +134,16 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
     eventsDuplicate: new Counter({
       name: 'buddy_stream_events_duplicate_total',
       help: 'Events dropped because their id was already stored (re-sends and redeliveries).',
-      labelNames: ['topic'],
       registers,
     }),
     eventsParked: new Counter({
       name: 'buddy_stream_events_parked_total',
       help: 'Events parked because their user or match did not exist yet.',
-      labelNames: ['topic'],
       registers,
     }),
     eventsUnparked: new Counter({
       name: 'buddy_stream_events_unparked_total',
       help: 'Parked events applied when their reference arrived.',
-      labelNames: ['event_type'],
       registers,
     }),
     deadLettered: new Counter({
@@ -158,14 +155,12 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
     batchSize: new Histogram({
       name: 'buddy_stream_batch_records',
       help: 'Records per applied batch.',
-      labelNames: ['topic'],
-      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000],
       registers,
     }),
     batchDuration: new Histogram({
       name: 'buddy_stream_batch_duration_seconds',
       help: 'Time to apply one batch, from decode to commit.',
-      labelNames: ['topic'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),

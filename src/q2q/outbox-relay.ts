@@ -40,7 +40,7 @@ export function createOutboxRelay({
   topicFor,
   log,
   onPublished,
-  batchSize = 500,
+  batchSize = 2_000,
 }: OutboxRelayDeps): OutboxRelay {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;

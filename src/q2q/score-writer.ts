@@ -93,8 +93,11 @@ async function applyOnce(
   let broken = false;
   try {
     await tx.query('BEGIN');
-    await tx.query(SQL.ensureOffset, [ctx.groupId, topic, partition]);
-    const { rows } = await tx.query<{ next_offset: string }>(SQL.lockOffset, [ctx.groupId, topic, partition]);
+    const { rows } = await tx.query<{ next_offset: string }>(SQL.lockOffsets, [
+      ctx.groupId,
+      [topic],
+      [partition],
+    ]);
     const stored = rows[0]!.next_offset;
     const fresh = records.filter((r) => BigInt(r.position.offset) >= BigInt(stored));
     if (fresh.length === 0) {
@@ -126,8 +129,8 @@ async function applyOnce(
       result.snippetsInserted = inserted.rowCount ?? 0;
     }
     // No event time: scores do not move the journey clock (stream_offsets.event_time_high).
-    const offset = [ctx.groupId, topic, partition, nextOffset, stored, null];
-    const moved = await tx.query(SQL.storeOffset, offset);
+    const offset = [ctx.groupId, [topic], [partition], [nextOffset], [stored], [null]];
+    const moved = await tx.query(SQL.storeOffsets, offset);
     if (moved.rowCount !== 1) throw new Error(`stored offset of ${topic}/${partition} moved under a lock`);
     await tx.query('COMMIT');
     return result;

@@ -33,7 +33,13 @@ export function postgresSsl(config: Omit<PostgresSettings, 'DATABASE_URL'>): pg.
   return options;
 }
 
-/** `{ connectionString, ssl }` for pg.Client and pg.Pool; `url` overrides the database URL. */
+/**
+ * `{ connectionString, ssl, options }` for pg.Client and pg.Pool; `url` overrides the database URL.
+ * JIT compilation is off (unless the URL sets `options`): buddy-stream's statements are short and
+ * many, and on growing tables the planner's estimates cross jit_above_cost, where compiling costs
+ * tens of milliseconds a statement and saves nothing.
+ */
 export function postgresConnection(config: PostgresSettings, url = config.DATABASE_URL): pg.ClientConfig {
-  return { connectionString: url, ssl: postgresSsl(config) };
+  const own = new URL(url).searchParams.has('options');
+  return { connectionString: url, ssl: postgresSsl(config), ...(own ? {} : { options: '-c jit=off' }) };
 }

@@ -123,14 +123,20 @@ export const SQL = {
     LEFT JOIN user_external_ids b ON b.profile_id = m.buddy_id AND b.provider = 'buddy'
     WHERE m.id = ANY($1::uuid[])`,
 
-  /** Offsets: the row is created at 0 when missing, then locked for the rest of the transaction. */
-  ensureOffset: `INSERT INTO stream_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
-    ON CONFLICT DO NOTHING`,
-  lockOffset: `SELECT next_offset::text AS next_offset FROM stream_offsets
-    WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-  storeOffset: `UPDATE stream_offsets SET next_offset = $4, updated_at = now(),
-      event_time_high = greatest(event_time_high, $6::timestamptz)
-    WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $5`,
+  /**
+   * Offsets of a batch's partitions: each row created at 0 when missing, then locked (the no-op update
+   * takes the row lock) for the rest of the transaction, in (topic, partition) order so that two
+   * transactions never wait on each other crosswise. $1 group, $2 topics, $3 partitions.
+   */
+  lockOffsets: `INSERT INTO stream_offsets AS s (group_id, topic, partition, next_offset)
+    SELECT $1, t, p, 0 FROM unnest($2::text[], $3::int[]) AS x(t, p) ORDER BY t, p
+    ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = s.next_offset
+    RETURNING topic, partition, next_offset::text AS next_offset`,
+  /** Moves each partition's offset if it is still where the batch found it. $4 next, $5 as found, $6 event time. */
+  storeOffsets: `UPDATE stream_offsets s SET next_offset = x.next, updated_at = now(),
+      event_time_high = greatest(s.event_time_high, x.at)
+    FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::timestamptz[]) AS x(t, p, next, found, at)
+    WHERE s.group_id = $1 AND s.topic = x.t AND s.partition = x.p AND s.next_offset = x.found`,
   readOffsets: `SELECT topic, partition, next_offset::text AS next_offset FROM stream_offsets WHERE group_id = $1`,
 
   park: `INSERT INTO parked_events (event_id, event_type, waiting_for_kind, waiting_for_ref, source_topic, source_partition, source_offset)
@@ -180,19 +186,21 @@ export const SQL = {
    * users.journey_flags' match keys, recomputed in one statement from the tables (no read-modify-write
    * in the application; the caller holds the users' derived locks): $1 user ids.
    */
-  refreshMatchFlags: `WITH counts AS (
-      SELECT t.user_id,
-        (SELECT count(*) FROM buddy_matches m WHERE m.participant_id = t.user_id) AS as_participant,
-        (SELECT count(*) FROM buddy_matches m WHERE m.buddy_id = t.user_id) AS as_buddy,
-        (SELECT x.metadata->>'buddy_role' FROM user_external_ids x
-          WHERE x.profile_id = t.user_id AND x.provider = 'buddy' LIMIT 1) AS buddy_role
-      FROM (SELECT DISTINCT unnest($1::uuid[]) AS user_id) t
-    ), flags AS (
-      SELECT c.user_id, jsonb_build_object(
-          'is_buddy_participant', c.as_participant > 0 OR c.buddy_role = 'participant',
-          'is_buddy_volunteer', c.as_buddy > 0 OR c.buddy_role = 'buddy',
-          'buddy_match_count', c.as_participant + c.as_buddy) AS value
-      FROM counts c
+  refreshMatchFlags: `WITH t AS (SELECT DISTINCT unnest($1::uuid[]) AS user_id),
+    p AS (SELECT participant_id AS user_id, count(*) AS n FROM buddy_matches
+      WHERE participant_id IN (SELECT user_id FROM t) GROUP BY participant_id),
+    b AS (SELECT buddy_id AS user_id, count(*) AS n FROM buddy_matches
+      WHERE buddy_id IN (SELECT user_id FROM t) GROUP BY buddy_id),
+    r AS (SELECT DISTINCT ON (profile_id) profile_id AS user_id, metadata->>'buddy_role' AS role
+      FROM user_external_ids WHERE provider = 'buddy' AND profile_id IN (SELECT user_id FROM t)
+      ORDER BY profile_id, external_id),
+    flags AS (
+      SELECT t.user_id, jsonb_build_object(
+          'is_buddy_participant', coalesce(p.n, 0) > 0 OR r.role = 'participant',
+          'is_buddy_volunteer', coalesce(b.n, 0) > 0 OR r.role = 'buddy',
+          'buddy_match_count', coalesce(p.n, 0) + coalesce(b.n, 0)) AS value
+      FROM t LEFT JOIN p ON p.user_id = t.user_id LEFT JOIN b ON b.user_id = t.user_id
+        LEFT JOIN r ON r.user_id = t.user_id
     )
     UPDATE users u SET journey_flags = coalesce(u.journey_flags, '{}'::jsonb) || f.value, updated_at = now()
     FROM flags f WHERE u.id = f.user_id AND coalesce(u.journey_flags, '{}'::jsonb) || f.value IS DISTINCT FROM u.journey_flags`,
