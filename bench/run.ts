@@ -1,6 +1,5 @@
 // npm run bench [-- --events N]: buddy-stream measured side by side with a naive consumer and the COPY
 // limit, in one run on this machine; writes bench/results/<date>.md and prints the summary line last.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -8,9 +7,7 @@ import { createKafka } from '../src/kafka/client.ts';
 import { copyInto, exportTables } from './copy-limit.ts';
 import { measureLatency } from './latency.ts';
 import { runNaiveConsumer } from './naive-consumer.ts';
-import { benchStream, count, log, peakRssMb, publishProgramme } from './support.ts';
-
-const BIN = new URL('../bin/buddy-stream', import.meta.url).pathname;
+import { benchStream, count, log, publishProgramme, runCli } from './support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,25 +20,6 @@ const { values } = parseArgs({
 const events = Number(values.events);
 const naiveEvents = Math.min(events, Number(values['naive-events']));
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
-async function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ seconds: number; rssMb: number; code: number | null }> {
-  const started = performance.now();
-  const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  let rssMb = 0;
-  const sampler = setInterval(() => {
-    try {
-      rssMb = Math.max(rssMb, peakRssMb(child.pid!));
-    } catch {
-      // The process has just exited; the last sample stands.
-    }
-  }, 100);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(sampler);
-  return { seconds: (performance.now() - started) / 1000, rssMb, code };
-}
 
 async function main() {
   say(`${events} events, naive consumer on ${naiveEvents}, latency at ${values.rate}/s`);

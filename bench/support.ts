@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: a fresh database and topic set per measured run, publishing a
 // synthetic programme, and reading a child process's peak memory.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -36,6 +37,7 @@ export async function benchStream(label: string, partitions = 6): Promise<BenchS
     Q2Q_SCORES_TOPIC: `b.${id}.q2q.scores`,
     JOURNEY_FLAG_TOPIC: `b.${id}.journey.flag`,
     JOURNEY_MILESTONE_TOPIC: `b.${id}.journey.milestone`,
+    ERASURE_TOPIC: `b.${id}.privacy.erasure`,
     TOPIC_PARTITIONS: String(partitions),
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
@@ -86,6 +88,28 @@ export async function publishProgramme(
   } finally {
     await producer.disconnect();
   }
+}
+
+const BIN = new URL('../bin/buddy-stream', import.meta.url).pathname;
+
+/** Runs `buddy-stream <args>` with `env` added: its wall time, peak RSS (sampled) and exit code. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ seconds: number; rssMb: number; code: number | null }> {
+  const started = performance.now();
+  const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let rssMb = 0;
+  const sampler = setInterval(() => {
+    try {
+      rssMb = Math.max(rssMb, peakRssMb(child.pid!));
+    } catch {
+      // The process has just exited; the last sample stands.
+    }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(sampler);
+  return { seconds: (performance.now() - started) / 1000, rssMb, code };
 }
 
 /** Peak resident memory of a process, in MB (Linux VmHWM). */

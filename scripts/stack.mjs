@@ -7,10 +7,12 @@
 //                                          --with-registry also Apicurio Registry on localhost:8081 (registry.mjs)
 //   node scripts/stack.mjs down [--purge] stop what this script started; --purge also deletes their data
 //   node scripts/stack.mjs status         print what runs; exit 0 when everything is up, 3 otherwise
+//   --only=postgres (or --only=kafka) with up or down: that component alone
 //
 // Environment: KAFKA_BROKERS (default localhost:9092) and DATABASE_URL (default
 // postgres://127.0.0.1:5432/buddy_stream): a server that answers there is used as it is. KAFKA_PORT picks the
-// local broker's port when KAFKA_BROKERS is unset. State lives in .stack/ (git-ignored).
+// local broker's port when KAFKA_BROKERS is unset; STACK_PG_DIR the embedded PostgreSQL's directory.
+// State lives in .stack/ (git-ignored).
 // Plain ESM, no TypeScript: it runs before anything is compiled, e.g. as the first step of `npm test`.
 import { StackError, withLock } from './stack/common.mjs';
 import { kafkaDown, kafkaPurge, kafkaStatus, kafkaUp } from './stack/kafka.mjs';
@@ -18,7 +20,9 @@ import { postgresDown, postgresPurge, postgresStatus, postgresUp } from './stack
 import { kafkaSaslDown, kafkaSaslPurge, kafkaSaslStatus, kafkaSaslUp } from './stack/kafka-sasl.mjs';
 import { registryDown, registryPurge, registryStatus, registryUp } from './stack/registry.mjs';
 
-const USAGE = 'usage: node scripts/stack.mjs up [--with-sasl] [--with-registry] | down [--purge] | status';
+const USAGE =
+  'usage: node scripts/stack.mjs up [--with-sasl] [--with-registry] | down [--purge] | status ' +
+  '(up and down: --only=postgres|kafka)';
 const COMPONENTS = [
   { name: 'kafka', up: kafkaUp, down: kafkaDown, status: kafkaStatus, purge: kafkaPurge },
   { name: 'postgres', up: postgresUp, down: postgresDown, status: postgresStatus, purge: postgresPurge },
@@ -41,8 +45,17 @@ const REGISTRY = {
 };
 
 async function main([command, ...options]) {
-  for (const option of options.filter((o) => !['--purge', '--with-sasl', '--with-registry'].includes(o))) {
+  const known = ['--purge', '--with-sasl', '--with-registry', '--only=postgres', '--only=kafka'];
+  for (const option of options.filter((o) => !known.includes(o))) {
     console.warn(`stack: ignoring option ${option}`);
+  }
+  const only = options.find((o) => o.startsWith('--only='))?.slice('--only='.length);
+  if (only) {
+    const component = COMPONENTS.find((c) => c.name === only);
+    if (command === 'up') return withLock(async () => ((await report(only, component.up)) ? 0 : 1));
+    if (command === 'down') return withLock(async () => ((await report(only, component.down)) ? 0 : 1));
+    console.error(USAGE);
+    return 2;
   }
   switch (command) {
     case 'up':

@@ -135,6 +135,7 @@ export const SETTINGS = {
   Q2Q_SCORES_TOPIC: { default: 'q2q.outcome.scored', schema: z.string().min(1) },
   JOURNEY_FLAG_TOPIC: { default: 'journey.flag.changed', schema: z.string().min(1) },
   JOURNEY_MILESTONE_TOPIC: { default: 'journey.milestone.reached', schema: z.string().min(1) },
+  ERASURE_TOPIC: { default: 'privacy.erasure.requested', schema: z.string().min(1) },
   OUTBOX_RELAY: {
     default: 'on',
     schema: z.enum(['on', 'off'], { message: 'OUTBOX_RELAY must be on or off' }),
@@ -157,6 +158,12 @@ export const SETTINGS = {
   BATCH_LINGER: { default: '5ms', schema: duration('BATCH_LINGER') },
   BATCH_WRITERS: { default: '1', schema: integer('BATCH_WRITERS', 1, 64) },
   BACKLOG_ORDER: { default: 'true', schema: boolean('BACKLOG_ORDER') },
+  FETCH_MAX_BYTES_PER_PARTITION: {
+    default: '1048576',
+    schema: integer('FETCH_MAX_BYTES_PER_PARTITION', 1_024, 1_073_741_824),
+  },
+  FETCH_MAX_BYTES: { default: '16777216', schema: integer('FETCH_MAX_BYTES', 1_024, 1_073_741_824) },
+  COPY_CHUNK_ROWS: { default: '500', schema: integer('COPY_CHUNK_ROWS', 1, 1_000_000) },
   PARTITIONS_CONSUMED_CONCURRENTLY: {
     default: '64',
     schema: integer('PARTITIONS_CONSUMED_CONCURRENTLY', 1, 1_000),

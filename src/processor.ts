@@ -23,7 +23,7 @@ import { createBacklogGate, tierOf } from './pipeline/backlog-gate.ts';
 import { emptyStats, type ApplyStats } from './pipeline/apply.ts';
 import type { SourceRecord } from './pipeline/decode.ts';
 import { countParked, expireParkedEvents } from './pipeline/park-timeout.ts';
-import { observeCopies } from './store/copy-writer.ts';
+import { observeCopies, setCopyChunkRows } from './store/copy-writer.ts';
 import { postgresConnection } from './store/pg-connection.ts';
 import { SQL } from './store/statements.ts';
 
@@ -67,16 +67,23 @@ export function createProcessor({
 }: ProcessorDeps): Processor {
   const log = logger.child({ component: 'processor' });
   const pool = new pg.Pool({ ...postgresConnection(config), max: config.PG_POOL_SIZE });
-  pool.on('connect', (client) => observeCopies(client, (table, n) => metrics.copyRows.inc({ table }, n)));
+  setCopyChunkRows(config.COPY_CHUNK_ROWS);
+  pool.on('connect', (client) => {
+    observeCopies(client, (table, n) => metrics.copyRows.inc({ table }, n));
+    // A connection that dies while checked out between two queries (a terminated backend, a Postgres
+    // restart) emits 'error' on its client, where the pool listens only while it is idle: without this
+    // the process would crash. The holder's next query fails and its retry takes a new connection.
+    client.on('error', (error) => log.warn({ err: error.message }, 'Postgres connection failed'));
+  });
   pool.on('error', (error) => log.warn({ err: error.message }, 'idle Postgres connection failed'));
   const consumer: Consumer = kafka.consumer({
     groupId: config.KAFKA_GROUP_ID,
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT,
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT / 10)),
-    // Bounded memory whatever the backlog: at most 1 MiB per partition and 16 MiB per fetch (a larger
+    // Bounded memory whatever the backlog: at most this much per partition and per fetch (a larger
     // poison record still arrives: the broker always returns at least one record batch).
-    maxBytesPerPartition: 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
+    maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
+    maxBytes: config.FETCH_MAX_BYTES,
     retry: { retries: 10 },
   });
   const producer: Producer = createIdempotentProducer(kafka);

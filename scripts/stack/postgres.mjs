@@ -19,7 +19,8 @@ import {
 } from './common.mjs';
 
 const DEFAULT_URL = 'postgres://127.0.0.1:5432/buddy_stream';
-const DIR = path.join(STATE_DIR, 'pg');
+// STACK_PG_DIR: another embedded server's directory (the chaos suite runs its own, to restart it).
+const DIR = process.env.STACK_PG_DIR ? path.resolve(process.env.STACK_PG_DIR) : path.join(STATE_DIR, 'pg');
 const SERVER_LOG = path.join(DIR, 'server.log'); // inside the data directory: the server's OS user owns that
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const isRoot = process.getuid?.() === 0;

@@ -8,7 +8,6 @@ import type { Config } from '../config.ts';
 import { describeIssues, isoDateTime, uuid } from '../contracts/index.ts';
 import { createIdempotentProducer } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
-import { PRIVACY_ERASURE_TOPIC } from '../kafka/topics.ts';
 import type { Logger } from '../ops/logger.ts';
 import { findSubject } from '../ops-tools/subject.ts';
 import { eraseSubject } from './erase.ts';
@@ -43,7 +42,7 @@ export function createErasureConsumer(deps: {
   pool: pg.Pool;
 }): ErasureConsumer {
   const { config, kafka, pool } = deps;
-  const log = deps.logger.child({ component: 'privacy-erasure', topic: PRIVACY_ERASURE_TOPIC });
+  const log = deps.logger.child({ component: 'privacy-erasure', topic: config.ERASURE_TOPIC });
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
   const state = { handled: 0 };
@@ -88,7 +87,7 @@ export function createErasureConsumer(deps: {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        if (!(await admin.listTopics()).includes(PRIVACY_ERASURE_TOPIC)) {
+        if (!(await admin.listTopics()).includes(config.ERASURE_TOPIC)) {
           log.warn(
             'the erasure topic does not exist: erasure requests are not consumed (run `buddy-stream topics create`)',
           );
@@ -101,7 +100,7 @@ export function createErasureConsumer(deps: {
       await producer.connect();
       consumer = kafka.consumer({ groupId: erasureGroupId(config), allowAutoTopicCreation: false });
       await consumer.connect();
-      await consumer.subscribe({ topics: [PRIVACY_ERASURE_TOPIC], fromBeginning: true });
+      await consumer.subscribe({ topics: [config.ERASURE_TOPIC], fromBeginning: true });
       await consumer.run({
         // A failure (Postgres away) throws: the record is not committed and comes again.
         eachMessage: async ({ topic, partition, message }) => {

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { EVENT_TYPES } from '../contracts/index.ts';
 import { schemaFileName } from '../contracts/json-schema.ts';
-import { PRIVACY_ERASURE_TOPIC } from './topics.ts';
 
 export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
@@ -20,7 +19,12 @@ export interface SchemaSubject {
 
 type TopicSettings = Pick<
   Config,
-  'TOPIC_PREFIX' | 'Q2Q_TEXT_TOPIC' | 'Q2Q_SCORES_TOPIC' | 'JOURNEY_FLAG_TOPIC' | 'JOURNEY_MILESTONE_TOPIC'
+  | 'TOPIC_PREFIX'
+  | 'Q2Q_TEXT_TOPIC'
+  | 'Q2Q_SCORES_TOPIC'
+  | 'JOURNEY_FLAG_TOPIC'
+  | 'JOURNEY_MILESTONE_TOPIC'
+  | 'ERASURE_TOPIC'
 >;
 
 export const subjectOf = (topic: string): string => `${topic}-value`;
@@ -32,7 +36,7 @@ export function schemaSubjects(config: TopicSettings, dir = SCHEMAS_DIR): Schema
     ['q2q.outcome.scored', config.Q2Q_SCORES_TOPIC],
     ['journey.flag.changed', config.JOURNEY_FLAG_TOPIC],
     ['journey.milestone.reached', config.JOURNEY_MILESTONE_TOPIC],
-    [PRIVACY_ERASURE_TOPIC, PRIVACY_ERASURE_TOPIC],
+    ['privacy.erasure.requested', config.ERASURE_TOPIC],
   ];
   const topics = [
     ...EVENT_TYPES.map((type) => ({

@@ -6,9 +6,6 @@ import { EVENT_TYPES } from '../contracts/index.ts';
 /** The input topics: one per event type, named exactly as the type. */
 export const BUDDY_TOPICS: readonly string[] = EVENT_TYPES;
 
-/** Erasure requests (GDPR) arrive here; not configurable. */
-export const PRIVACY_ERASURE_TOPIC = 'privacy.erasure.requested';
-
 type TopicSettings = Pick<
   Config,
   | 'TOPIC_PREFIX'
@@ -17,6 +14,7 @@ type TopicSettings = Pick<
   | 'Q2Q_SCORES_TOPIC'
   | 'JOURNEY_FLAG_TOPIC'
   | 'JOURNEY_MILESTONE_TOPIC'
+  | 'ERASURE_TOPIC'
 >;
 
 /** The topics buddy-stream writes (and, for q2q scores and erasure requests, reads). */
@@ -27,7 +25,7 @@ export function outputTopics(config: TopicSettings): string[] {
     config.Q2Q_SCORES_TOPIC,
     config.JOURNEY_FLAG_TOPIC,
     config.JOURNEY_MILESTONE_TOPIC,
-    PRIVACY_ERASURE_TOPIC,
+    config.ERASURE_TOPIC,
   ];
 }
 

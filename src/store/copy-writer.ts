@@ -31,8 +31,15 @@ export function observeCopies(client: object, observer: (table: string, rows: nu
   copyObservers.set(client, observer);
 }
 
-/** Rows per chunk written to the COPY stream (bounded memory for any batch size). */
-const CHUNK_ROWS = 500;
+/** Rows per chunk written to the COPY stream (bounded memory for any batch size): COPY_CHUNK_ROWS. */
+let chunkRows = 500;
+
+/** Sets the rows per COPY chunk of this process (the processor does, from COPY_CHUNK_ROWS). */
+export function setCopyChunkRows(rows: number): void {
+  if (!Number.isInteger(rows) || rows < 1)
+    throw new Error(`COPY chunk rows must be a positive integer: ${rows}`);
+  chunkRows = rows;
+}
 
 /**
  * Streams `rows` into `table (columns)`. The table and column names are constants of this codebase
@@ -48,9 +55,10 @@ export async function copyRows(
   const sql = `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
   const stream = client.query(copyFrom(sql));
   async function* chunks() {
-    for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
+    const size = chunkRows;
+    for (let i = 0; i < rows.length; i += size) {
       let chunk = '';
-      for (const row of rows.slice(i, i + CHUNK_ROWS)) chunk += encodeCopyRow(row);
+      for (const row of rows.slice(i, i + size)) chunk += encodeCopyRow(row);
       yield chunk;
     }
   }

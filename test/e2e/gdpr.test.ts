@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopics, PRIVACY_ERASURE_TOPIC } from '../../src/kafka/topics.ts';
+import { createTopics } from '../../src/kafka/topics.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { findText } from '../support/pii-scan.ts';
 import { publishRetrying } from '../support/publish.ts';
@@ -173,17 +173,20 @@ describe('bin/buddy-stream gdpr', () => {
   });
 
   it('`run` erases on a privacy.erasure.requested record, and dead-letters an invalid request', async () => {
-    await createTopics(stream.admin, { partitions: 1, replicationFactor: 1 }, [PRIVACY_ERASURE_TOPIC]);
+    await createTopics(stream.admin, { partitions: 1, replicationFactor: 1 }, [stream.config.ERASURE_TOPIC]);
     const run = startCli(['run'], { ...stream.env, LOG_LEVEL: 'info' });
     try {
       await run.waitForOutput(/erasure requests consumed/);
       const bad = `bad-${randomUUID()}`;
       await publishRetrying(stream, [
         {
-          topic: PRIVACY_ERASURE_TOPIC,
+          topic: stream.config.ERASURE_TOPIC,
           value: { email: other.email, requestedAt: '2026-01-01T00:00:00Z', requestId: randomUUID() },
         },
-        { topic: PRIVACY_ERASURE_TOPIC, value: { requestedAt: '2026-01-01T00:00:00Z', requestId: bad } },
+        {
+          topic: stream.config.ERASURE_TOPIC,
+          value: { requestedAt: '2026-01-01T00:00:00Z', requestId: bad },
+        },
       ]);
       await until(
         'the erasure',

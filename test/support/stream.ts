@@ -58,6 +58,7 @@ export async function createTestStream(
     Q2Q_SCORES_TOPIC: `t.${id}.q2q.scores`,
     JOURNEY_FLAG_TOPIC: `t.${id}.journey.flag`,
     JOURNEY_MILESTONE_TOPIC: `t.${id}.journey.milestone`,
+    ERASURE_TOPIC: `t.${id}.privacy.erasure`,
     KAFKA_CLIENT_ID: `test-${id}`,
     TOPIC_PARTITIONS: String(options.partitions ?? 3),
     METRICS_PORT: '0',
