@@ -2,9 +2,7 @@
 // once; then, for the defaults and for each variant (one setting changed), a fresh database and a new
 // consumer group read the same topics with `buddy-stream run --until-caught-up`: events/s and peak RSS.
 import { parseArgs } from 'node:util';
-import { ensureDatabase, migrate } from '../src/store/migrate.ts';
-import pg from 'pg';
-import { benchStream, publishProgramme, runCli } from './support.ts';
+import { anotherReader, benchStream, count, publishProgramme, runCli } from './support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -14,7 +12,7 @@ const { values } = parseArgs({
 });
 const say = (line: string) => process.stderr.write(`knobs: ${line}\n`);
 
-/** One setting changed from the defaults per variant; the first is the defaults themselves. */
+/** One setting changed from the defaults per variant; the first and the last are the defaults themselves. */
 const VARIANTS: { knob: string; env: Record<string, string> }[] = [
   { knob: 'defaults', env: {} },
   { knob: 'BATCH_MAX_EVENTS=500', env: { BATCH_MAX_EVENTS: '500' } },
@@ -28,6 +26,8 @@ const VARIANTS: { knob: string; env: Record<string, string> }[] = [
   { knob: 'COPY_CHUNK_ROWS=50', env: { COPY_CHUNK_ROWS: '50' } },
   { knob: 'COPY_CHUNK_ROWS=5000', env: { COPY_CHUNK_ROWS: '5000' } },
   { knob: 'PG_POOL_SIZE=4', env: { PG_POOL_SIZE: '4' } },
+  // Again at the end: the spread between the two is the noise of the machine over the run.
+  { knob: 'defaults (again)', env: {} },
 ];
 
 async function main() {
@@ -38,31 +38,17 @@ async function main() {
   let baseline = 0;
   const variants = values.only ? VARIANTS.filter((v) => v.knob.startsWith(values.only!)) : VARIANTS;
   for (const [i, variant] of variants.entries()) {
-    const url = new URL(stream.config.DATABASE_URL);
-    url.pathname = `${url.pathname}_${i}`;
-    await ensureDatabase(url.toString());
-    await migrate({ databaseUrl: url.toString() });
-    const env = {
-      ...stream.env,
-      DATABASE_URL: url.toString(),
-      KAFKA_GROUP_ID: `${stream.env.KAFKA_GROUP_ID}-${i}`,
-      ...variant.env,
-    };
+    const reader = await anotherReader(stream, String(i));
+    const env = { ...reader.env, ...variant.env };
     const { seconds, rssMb: rss, code } = await runCli(['run', '--until-caught-up'], env);
     if (code !== 0) throw new Error(`${variant.knob}: run exited ${code}`);
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
-    const applied = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM buddy_system_events'))
-      .rows[0]!.n;
-    await pool.end();
+    const applied = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
     const rate = applied / seconds;
     if (i === 0) baseline = rate;
     const row = `| ${variant.knob} | ${rate.toFixed(0)} | ${(rate / baseline).toFixed(2)}x | ${rss} MB |`;
     rows.push(row);
     say(row);
-    const admin = new pg.Client({ connectionString: stream.config.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(url.pathname.slice(1))} WITH (FORCE)`);
-    await admin.end();
+    await reader.drop();
   }
   await stream.drop();
   process.stdout.write(

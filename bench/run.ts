@@ -7,7 +7,7 @@ import { createKafka } from '../src/kafka/client.ts';
 import { copyInto, exportTables } from './copy-limit.ts';
 import { measureLatency } from './latency.ts';
 import { runNaiveConsumer } from './naive-consumer.ts';
-import { benchStream, count, log, publishProgramme, runCli } from './support.ts';
+import { anotherReader, benchStream, count, log, publishProgramme, rdkafkaLoads, runCli } from './support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,13 +28,25 @@ async function main() {
   const a = await benchStream('a');
   const stats = await publishProgramme(a, { seed: 42, targetEvents: events });
   say(`published ${stats.records} records (${stats.validEvents} distinct events)`);
-  const run = await runCli(['run', '--until-caught-up'], { ...a.env, BATCH_MAX_EVENTS: '2000' });
+  const run = await runCli(['run', '--until-caught-up'], a.env);
   if (run.code !== 0) throw new Error(`buddy-stream run exited ${run.code}`);
   const applied = await count(a.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
   const rateA = applied / run.seconds;
   say(
     `(a) buddy-stream: ${applied} events in ${run.seconds.toFixed(1)} s = ${rateA.toFixed(0)} events/s, peak RSS ${run.rssMb} MB`,
   );
+
+  // (a) again on the librdkafka transport: the same topics, a fresh database and consumer group.
+  let rdkafka: { rate: number; seconds: number; rssMb: number } | undefined;
+  if (rdkafkaLoads()) {
+    const reader = await anotherReader(a, 'rdkafka');
+    const rd = await runCli(['run', '--until-caught-up'], { ...reader.env, KAFKA_CLIENT: 'rdkafka' });
+    if (rd.code !== 0) throw new Error(`buddy-stream run on rdkafka exited ${rd.code}`);
+    const n = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
+    rdkafka = { rate: n / rd.seconds, seconds: rd.seconds, rssMb: rd.rssMb };
+    await reader.drop();
+    say(`(a) on librdkafka: ${rdkafka.rate.toFixed(0)} events/s, peak RSS ${rd.rssMb} MB`);
+  } else say('(a) on librdkafka: skipped, node-rdkafka did not build here');
 
   // (e) replay from buddy_system_events, on (a)'s database.
   let rateE = NaN;
@@ -87,6 +99,7 @@ async function main() {
     '| run | what | events/s | notes |',
     '|---|---|---|---|',
     `| (a) | buddy-stream end to end (events already in Kafka) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
+    `| (a) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafka ? rdkafka.rate.toFixed(0) : 'n/a'} | ${rdkafka ? `${rdkafka.seconds.toFixed(1)} s, peak RSS ${rdkafka.rssMb} MB` : 'node-rdkafka did not build'} |`,
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,
     `| (c) | COPY of the same rows from prepared data | ${rateC.toFixed(0)} | no Kafka, no validation |`,
     `| (d) | latency at ${values.rate} events/s | p50 ${latency.p50} ms, p99 ${latency.p99} ms | ${latency.samples} events |`,

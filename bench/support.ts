@@ -2,6 +2,7 @@
 // synthetic programme, and reading a child process's peak memory.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.ts';
@@ -74,6 +75,46 @@ export async function benchStream(label: string, partitions = 6): Promise<BenchS
       await client.end();
     },
   };
+}
+
+/**
+ * Another reader of the same topics: a fresh migrated database (`<db>_<suffix>`) and its own consumer group,
+ * as env for runCli; drop() removes the database.
+ */
+export async function anotherReader(
+  stream: BenchStream,
+  suffix: string,
+): Promise<{ env: Record<string, string>; pool: pg.Pool; drop(): Promise<void> }> {
+  const url = new URL(stream.config.DATABASE_URL);
+  url.pathname = `${url.pathname}_${suffix}`;
+  await ensureDatabase(url.toString());
+  await migrate({ databaseUrl: url.toString() });
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  return {
+    env: {
+      ...stream.env,
+      DATABASE_URL: url.toString(),
+      KAFKA_GROUP_ID: `${stream.env.KAFKA_GROUP_ID}-${suffix}`,
+    },
+    pool,
+    async drop() {
+      await pool.end();
+      const admin = new pg.Client({ connectionString: stream.config.DATABASE_URL });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(url.pathname.slice(1))} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Whether the optional node-rdkafka (KAFKA_CLIENT=rdkafka) built on this machine. */
+export function rdkafkaLoads(): boolean {
+  try {
+    createRequire(import.meta.url)('node-rdkafka');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Publishes the programme to the stream's topics; returns the generator's stats. */

@@ -158,6 +158,10 @@ export const SETTINGS = {
   BATCH_LINGER: { default: '5ms', schema: duration('BATCH_LINGER') },
   BATCH_WRITERS: { default: '1', schema: integer('BATCH_WRITERS', 1, 64) },
   BACKLOG_ORDER: { default: 'true', schema: boolean('BACKLOG_ORDER') },
+  KAFKA_CLIENT: {
+    default: 'kafkajs',
+    schema: z.enum(['kafkajs', 'rdkafka'], { message: 'KAFKA_CLIENT must be kafkajs or rdkafka' }),
+  },
   FETCH_MAX_BYTES_PER_PARTITION: {
     default: '1048576',
     schema: integer('FETCH_MAX_BYTES_PER_PARTITION', 1_024, 1_073_741_824),

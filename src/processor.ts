@@ -1,6 +1,7 @@
 // The stream processor: a kafkajs consumer group over the buddy.* topics, each partition's batches
 // applied by pipeline/commit.ts, offsets committed to Kafka after Postgres, parked events swept.
-import { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import { type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import { createRdkafkaConsumer, type ConsumerTransport } from './kafka/rdkafka-consumer.ts';
 import pg from 'pg';
 import type { Config } from './config.ts';
 import { createIdempotentProducer } from './kafka/client.ts';
@@ -46,7 +47,7 @@ export interface Processor {
   totals: ProcessorTotals;
   pool: pg.Pool;
   /** For ops/: readiness and the lag monitor follow its group events. */
-  consumer: Consumer;
+  consumer: ConsumerTransport;
 }
 
 export interface ProcessorDeps {
@@ -76,7 +77,7 @@ export function createProcessor({
     client.on('error', (error) => log.warn({ err: error.message }, 'Postgres connection failed'));
   });
   pool.on('error', (error) => log.warn({ err: error.message }, 'idle Postgres connection failed'));
-  const consumer: Consumer = kafka.consumer({
+  const consumerOptions = {
     groupId: config.KAFKA_GROUP_ID,
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT,
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT / 10)),
@@ -85,7 +86,13 @@ export function createProcessor({
     maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
     maxBytes: config.FETCH_MAX_BYTES,
     retry: { retries: 10 },
-  });
+  };
+  // KAFKA_CLIENT: kafkajs (pure JavaScript, the default) or librdkafka through node-rdkafka, behind the
+  // same small interface (src/kafka/rdkafka-consumer.ts).
+  const consumer: ConsumerTransport =
+    config.KAFKA_CLIENT === 'rdkafka'
+      ? createRdkafkaConsumer({ config, logger, ...consumerOptions })
+      : kafka.consumer(consumerOptions);
   const producer: Producer = createIdempotentProducer(kafka);
   const totals: ProcessorTotals = {
     ...emptyStats(),

@@ -1,6 +1,6 @@
 // What the consumer is doing, from kafkajs' instrumentation events: the basis of readiness, of the
 // assigned-partitions gauge and of the lag monitor's partition list.
-import type { Consumer } from 'kafkajs';
+import type { ConsumerTransport } from '../kafka/rdkafka-consumer.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -20,7 +20,7 @@ export interface ConsumerTracker {
   onFatal(listener: (error: Error) => void): void;
 }
 
-export function trackConsumer(consumer: Consumer, metrics: Metrics, log: Logger): ConsumerTracker {
+export function trackConsumer(consumer: ConsumerTransport, metrics: Metrics, log: Logger): ConsumerTracker {
   let state: ConsumerState = { member: false, assignment: {}, reason: 'not connected to Kafka yet' };
   const fatal = new Set<(error: Error) => void>();
   const leave = (reason: string) => {

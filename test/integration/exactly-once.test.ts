@@ -1,5 +1,6 @@
 // The core guarantee, asserted against a reference model computed from the produced events: whatever
 // the duplicates, the arrival order, the crashes and the group changes, every table ends the same.
+import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateProgramme, type SyntheticProgramme } from '../../src/synthetic/generate.ts';
 import { computeExpected } from '../support/model.ts';
@@ -13,6 +14,16 @@ const programme: SyntheticProgramme = generateProgramme({
   duplicateRate: 0.1,
 });
 const expected = computeExpected(programme.events);
+
+/** node-rdkafka is an optional dependency: its test runs where it built. */
+const rdkafkaLoads = (() => {
+  try {
+    createRequire(import.meta.url)('node-rdkafka');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const streams: TestStream[] = [];
 afterEach(async () => {
@@ -71,6 +82,20 @@ describe('exactly once in effect, against the model', () => {
       programme.stats.duplicates,
     );
   });
+
+  it.skipIf(!rdkafkaLoads)(
+    'the same events through the librdkafka transport (KAFKA_CLIENT=rdkafka)',
+    async () => {
+      const s = await stream('rdkafka');
+      await publish(s, programme.records);
+      const { processor } = await s.startProcessor({ KAFKA_CLIENT: 'rdkafka' });
+      await processor.waitUntilCaughtUp();
+      await expectModel(s);
+      expect(processor.totals.duplicates + processor.totals.duplicatesInBatch).toBeGreaterThanOrEqual(
+        programme.stats.duplicates,
+      );
+    },
+  );
 
   it('the same events with every child published before its parents, read as they come: parked, then the same final state', async () => {
     const s = await stream('reversed');
