@@ -165,10 +165,14 @@ export function createProcessor({
     if (enqueued > 0 && config.OUTBOX_RELAY === 'on') relay.wake();
     const moved = result.partitions.filter((p) => p.nextOffset !== null);
     if (moved.length > 0) {
-      // Postgres holds the truth; Kafka's committed offsets follow so lag tools see progress.
-      await consumer.commitOffsets(
-        moved.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset! })),
-      );
+      // Postgres holds the truth; Kafka's committed offsets follow so lag tools see progress. A commit
+      // refused during a rebalance (a partition of the batch moved meanwhile) changes nothing applied:
+      // the next owner seeks to the stored offset.
+      await consumer
+        .commitOffsets(moved.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset! })))
+        .catch((error: Error) =>
+          log.warn({ err: error.message }, 'Kafka offset commit refused; Postgres has the batch'),
+        );
     }
     return result;
   }
