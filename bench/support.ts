@@ -2,12 +2,12 @@
 // synthetic programme, and reading a child process's peak memory.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createIdempotentProducer, createKafka } from '../src/kafka/client.ts';
 import { allTopics, createTopics } from '../src/kafka/topics.ts';
+export { rdkafkaAvailable as rdkafkaLoads } from '../src/kafka/rdkafka-consumer.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { migrate, ensureDatabase } from '../src/store/migrate.ts';
 import type { ProgrammeOptions, SyntheticStats } from '../src/synthetic/generate.ts';
@@ -105,16 +105,6 @@ export async function anotherReader(
       await admin.end();
     },
   };
-}
-
-/** Whether the optional node-rdkafka (KAFKA_CLIENT=rdkafka) built on this machine. */
-export function rdkafkaLoads(): boolean {
-  try {
-    createRequire(import.meta.url)('node-rdkafka');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Publishes the programme to the stream's topics; returns the generator's stats. */

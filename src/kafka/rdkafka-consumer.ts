@@ -218,6 +218,16 @@ export function librdkafkaTopics(topics: Array<string | RegExp>): string[] {
   });
 }
 
+/** Whether the optional node-rdkafka built on this machine (tests and benchmarks skip it where not). */
+export function rdkafkaAvailable(): boolean {
+  try {
+    loadNodeRdkafka();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function loadNodeRdkafka(): NodeRdkafka {
   try {
     return createRequire(import.meta.url)('node-rdkafka') as NodeRdkafka;

@@ -1,8 +1,8 @@
 // The core guarantee, asserted against a reference model computed from the produced events: whatever
 // the duplicates, the arrival order, the crashes and the group changes, every table ends the same.
-import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateProgramme, type SyntheticProgramme } from '../../src/synthetic/generate.ts';
+import { rdkafkaAvailable } from '../../src/kafka/rdkafka-consumer.ts';
 import { computeExpected } from '../support/model.ts';
 import { snapshotDatabase } from '../support/snapshot.ts';
 import { createTestStream, type TestStream } from '../support/stream.ts';
@@ -15,15 +15,7 @@ const programme: SyntheticProgramme = generateProgramme({
 });
 const expected = computeExpected(programme.events);
 
-/** node-rdkafka is an optional dependency: its test runs where it built. */
-const rdkafkaLoads = (() => {
-  try {
-    createRequire(import.meta.url)('node-rdkafka');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const rdkafkaLoads = rdkafkaAvailable();
 
 const streams: TestStream[] = [];
 afterEach(async () => {

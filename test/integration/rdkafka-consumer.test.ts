@@ -3,23 +3,19 @@
 // partition at a time; committed offsets; pause/resume; seek; retries; rebalances). Skipped only where the
 // optional dependency node-rdkafka did not build.
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { Kafka, Partitioners, logLevel, type Admin, type EachBatchPayload } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createKafka, createUpstreamProducer, type KafkaSettings } from '../../src/kafka/client.ts';
-import { createRdkafkaConsumer, type ConsumerTransport } from '../../src/kafka/rdkafka-consumer.ts';
+import {
+  createRdkafkaConsumer,
+  rdkafkaAvailable,
+  type ConsumerTransport,
+} from '../../src/kafka/rdkafka-consumer.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { saslBroker } from '../support/sasl-broker.ts';
 
-const rdkafkaLoads = (() => {
-  try {
-    createRequire(import.meta.url)('node-rdkafka');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const rdkafkaLoads = rdkafkaAvailable();
 
 const brokers = (process.env.KAFKA_BROKERS ?? 'localhost:9092').split(',');
 const suffix = randomBytes(4).toString('hex');
