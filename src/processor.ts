@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from './config.ts';
 import { createIdempotentProducer } from './kafka/client.ts';
 import { createDeadLetterSink } from './kafka/dead-letter-producer.ts';
+import { rejoinAfterBrokerLoss, type Rejoin } from './kafka/rejoin.ts';
 import { createFrameResolver } from './kafka/schema-registry-decoder.ts';
 import { createOutboxRelay } from './q2q/outbox-relay.ts';
 import { sweepJourney } from './journey/sweep.ts';
@@ -142,6 +143,7 @@ export function createProcessor({
   });
   const held = new Set<string>();
   let releaseTimer: NodeJS.Timeout | undefined;
+  let rejoin: Rejoin | undefined;
   // Partitions hand their records to the collector; it applies them in batches that span partitions.
   const collector = createCollector<BatchResult>({
     maxRecords: config.BATCH_MAX_EVENTS,
@@ -325,12 +327,14 @@ export function createProcessor({
       }
       log.info({ topics: subscribedTopics.length, pattern: String(config.TOPIC_PATTERN) }, 'subscribing');
       await consumer.subscribe({ topics: [config.TOPIC_PATTERN], fromBeginning: true });
-      await consumer.run({
+      const runConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
         eachBatch,
-      });
+      };
+      rejoin = rejoinAfterBrokerLoss(consumer, runConfig, log, 'buddy events');
+      await consumer.run(runConfig);
       await scores.start();
       const sweepEvery = Math.max(1_000, Math.min(60_000, Math.floor(config.PARK_TIMEOUT / 4)));
       if (config.OUTBOX_RELAY === 'on') relay.start();
@@ -348,6 +352,7 @@ export function createProcessor({
         if (journeyTimer) clearInterval(journeyTimer);
         if (releaseTimer) clearInterval(releaseTimer);
         frames?.close(); // a batch waiting for the registry gives up, unapplied, so the stop is not held up
+        rejoin?.cancel();
         await consumer.disconnect();
         await scores.stop();
         // Publishes what the last batches committed: a clean stop leaves no backlog for the next start.

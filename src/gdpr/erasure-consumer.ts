@@ -1,13 +1,14 @@
 // Erasure requests from `privacy.erasure.requested` ({userId | buddyUserId | email, requestedAt,
 // requestId}), in their own consumer group, erased one by one. Erasure is idempotent, so the records are
 // consumed at least once; an invalid request is dead-lettered with the reason, never dropped.
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { describeIssues, isoDateTime, uuid } from '../contracts/index.ts';
 import { createIdempotentProducer } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
+import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
 import type { Logger } from '../ops/logger.ts';
 import { findSubject } from '../ops-tools/subject.ts';
 import { eraseSubject } from './erase.ts';
@@ -45,6 +46,7 @@ export function createErasureConsumer(deps: {
   const log = deps.logger.child({ component: 'privacy-erasure', topic: config.ERASURE_TOPIC });
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
+  let rejoin: Rejoin | undefined;
   const state = { handled: 0 };
 
   async function handle(
@@ -101,16 +103,19 @@ export function createErasureConsumer(deps: {
       consumer = kafka.consumer({ groupId: erasureGroupId(config), allowAutoTopicCreation: false });
       await consumer.connect();
       await consumer.subscribe({ topics: [config.ERASURE_TOPIC], fromBeginning: true });
-      await consumer.run({
+      const runConfig: ConsumerRunConfig = {
         // A failure (Postgres away) throws: the record is not committed and comes again.
         eachMessage: async ({ topic, partition, message }) => {
           await handle(message.value, { topic, partition, offset: message.offset }, message.key);
           state.handled++;
         },
-      });
+      };
+      rejoin = rejoinAfterBrokerLoss(consumer, runConfig, log, 'erasure requests');
+      await consumer.run(runConfig);
       log.info({ group: erasureGroupId(config) }, 'erasure requests consumed');
     },
     async stop() {
+      rejoin?.cancel();
       await consumer?.disconnect();
       await producer?.disconnect();
     },

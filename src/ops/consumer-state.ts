@@ -1,6 +1,7 @@
 // What the consumer is doing, from kafkajs' instrumentation events: the basis of readiness, of the
 // assigned-partitions gauge and of the lag monitor's partition list.
 import type { ConsumerTransport } from '../kafka/rdkafka-consumer.ts';
+import { isBrokerLoss } from '../kafka/rejoin.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -16,7 +17,10 @@ export interface ConsumerState {
 
 export interface ConsumerTracker {
   state(): ConsumerState;
-  /** Called when kafkajs gives up on the consumer (a crash it does not restart): the process should exit. */
+  /**
+   * Called when kafkajs gives up on the consumer (a crash it does not restart, other than a lost broker,
+   * which is rejoined): the process should exit.
+   */
   onFatal(listener: (error: Error) => void): void;
 }
 
@@ -38,7 +42,8 @@ export function trackConsumer(consumer: ConsumerTransport, metrics: Metrics, log
   });
   consumer.on(CRASH, ({ payload }) => {
     leave(`consumer crashed: ${payload.error.message}`);
-    if (!payload.restart) {
+    // A lost broker is rejoined by the processor (kafka/rejoin.ts): not a reason to exit.
+    if (!payload.restart && !isBrokerLoss(payload.error)) {
       log.error({ err: payload.error.message }, 'consumer crashed and will not restart');
       for (const listener of fatal) listener(payload.error);
     }

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { createIdempotentProducer } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
+import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { SourceRecord } from '../pipeline/decode.ts';
@@ -56,6 +57,7 @@ export function createScoreIngestor({
     totals.deadLettered++;
   });
   let stopping: Promise<void> | undefined;
+  let rejoin: Rejoin | undefined;
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
     const { partition } = batch;
@@ -125,16 +127,19 @@ export function createScoreIngestor({
         log.error({ err: payload.error.message, restart: payload.restart }, 'score consumer crashed'),
       );
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await consumer.run({
+      const runConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
         eachBatch,
-      });
+      };
+      rejoin = rejoinAfterBrokerLoss(consumer, runConfig, log, 'q2q scores');
+      await consumer.run(runConfig);
       log.info({ group: groupId }, 'q2q score ingestion started');
     },
     stop() {
       stopping ??= (async () => {
+        rejoin?.cancel();
         await consumer.disconnect();
         await producer.disconnect();
       })();

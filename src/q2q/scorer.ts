@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import { describeIssues } from '../contracts/index.ts';
 import { createIdempotentProducer } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
+import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { DeadLetter } from '../pipeline/dead-letter.ts';
 import { baselineResult } from './baseline-rules.ts';
@@ -82,6 +83,7 @@ export function createBaselineScorer({
   const totals = { texts: 0, scored: 0, deadLettered: 0 };
   const deadLetters = createDeadLetterSink(producer, config.DLQ_TOPIC, () => totals.deadLettered++);
   let stopping: Promise<void> | undefined;
+  let rejoin: Rejoin | undefined;
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
     const { partition } = batch;
@@ -129,11 +131,14 @@ export function createBaselineScorer({
         log.error({ err: payload.error.message, restart: payload.restart }, 'scorer consumer crashed'),
       );
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      const runConfig = { autoCommit: false, eachBatchAutoResolve: false, eachBatch };
+      rejoin = rejoinAfterBrokerLoss(consumer, runConfig, log, 'q2q scorer');
+      await consumer.run(runConfig);
       log.info({ group: groupId }, 'baseline scorer started');
     },
     stop() {
       stopping ??= (async () => {
+        rejoin?.cancel();
         await consumer.disconnect();
         await producer.disconnect();
       })();

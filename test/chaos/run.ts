@@ -9,7 +9,7 @@
 // on any violation.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -38,6 +38,8 @@ const privatePg = {
   STACK_PG_DIR: PRIVATE_PG_DIR,
   DATABASE_URL: `postgres://127.0.0.1:${process.env.CHAOS_PG_PORT ?? '54330'}/buddy_chaos`,
 };
+/** Every processor's log, kept for the post-mortem of a violation or an exit. */
+const LOG_DIR = new URL('../../.stack/chaos-logs', import.meta.url).pathname;
 const say = (line: string) => process.stderr.write(`chaos: ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,11 +78,15 @@ async function main(): Promise<number> {
   /** Processors the harness stopped (SIGTERM), and what the others said when they exited non-zero. */
   const stopped = new Set<ChildProcess>();
   const crashes: string[] = [];
+  let started = 0;
+  rmSync(LOG_DIR, { recursive: true, force: true });
+  mkdirSync(LOG_DIR, { recursive: true });
   const start = () => {
     const child = spawn(BIN, ['run'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    child.stderr!.pipe(createWriteStream(`${LOG_DIR}/processor-${++started}.log`));
     // The last lines a processor wrote, told when it exits of itself (not killed by the harness).
     let tail = '';
     child.stderr!.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-2_000)));
@@ -256,6 +262,7 @@ async function main(): Promise<number> {
       }`,
       `  invariants: no processor crashed, raw events once each, ${tables.length} tables equal to the model, dead letters with reasons, q2q texts once after dedupe by textId, no stale parked events${values.soak ? ', memory flat' : ''}`,
       ...(memory ? [`  memory: ${memory}`] : []),
+      `  logs: ${started} processors, in .stack/chaos-logs/processor-<n>.log`,
       `  violations: ${violations.length}`,
       ...violations.slice(0, 30).map((v) => `    - ${v}`),
       // One line per invariant family, in the plain form CI summaries read.
