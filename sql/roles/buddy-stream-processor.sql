@@ -57,8 +57,10 @@ GRANT SELECT, INSERT, UPDATE ON
   evidence_snippets,
   stream_offsets,
   parked_events,
-  outbox
+  outbox,
+  outbox_cursor
 TO :"role";
+GRANT SELECT ON outbox_unsent TO :"role"; -- the outbox backlog gauges
 
 -- Parked events leave parked_events when applied; expired ones leave the raw store (dead-lettered).
 GRANT DELETE ON parked_events, buddy_system_events TO :"role";

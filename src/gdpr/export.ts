@@ -23,7 +23,8 @@ const Q = {
   scores: `SELECT s.*, coalesce((SELECT json_agg(json_build_object('snippet_text', e.snippet_text, 'source_ref', e.source_ref))
       FROM evidence_snippets e WHERE e.outcome_score_id = s.id), '[]') AS evidence
     FROM outcome_scores s WHERE s.text_id::text = ANY($1::text[]) ORDER BY s.text_id, s.dimension, s.id`,
-  outbox: `SELECT id, topic, payload, created_at, sent_at FROM outbox WHERE user_id = $1::uuid ORDER BY created_at, id`,
+  outbox: `SELECT o.id, o.topic, o.payload, o.created_at, (o.tx, o.seq) <= (c.tx, c.seq) AS sent
+    FROM outbox o, outbox_cursor c WHERE o.user_id = $1::uuid ORDER BY o.created_at, o.id`,
 } as const;
 
 /** The DSAR document of a person: profile, identity links, Buddy activity, raw events, journey, scores. */

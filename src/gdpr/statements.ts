@@ -25,7 +25,11 @@ export const ERASE_SQL = {
     UNION SELECT id::text FROM buddy_feedback WHERE match_id::text = ANY($2::text[])
     UNION SELECT id::text FROM kintell_sessions
       WHERE participant_id = $1::uuid OR volunteer_id = $1::uuid OR lower(metadata->>'match_id') = ANY($2::text[])`,
-  dropUnsentTexts: `DELETE FROM outbox WHERE sent_at IS NULL AND payload ? 'textId' AND payload->>'textId' = ANY($1::text[])`,
+  // The relay cursor's lock waits for a relay publishing now and keeps the others off until the erasure
+  // commits: an unsent text is either dropped here or was acknowledged before (and is scrubbed below).
+  dropUnsentTexts: `WITH c AS (SELECT tx, seq FROM outbox_cursor FOR UPDATE)
+    DELETE FROM outbox o USING c WHERE (o.tx, o.seq) > (c.tx, c.seq)
+      AND o.payload ? 'textId' AND o.payload->>'textId' = ANY($1::text[])`,
   scrubSentTexts: `UPDATE outbox SET payload = payload - 'text' || '{"redacted": true}'::jsonb
     WHERE payload ? 'text' AND payload->>'textId' = ANY($1::text[])`,
   clearEvidence: `UPDATE evidence_snippets SET snippet_text = NULL WHERE snippet_text IS NOT NULL

@@ -103,7 +103,7 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
     ),
     outboxBacklog: fromState(
       'buddy_stream_outbox_backlog_records',
-      'Outbox records not yet published (sent_at NULL).',
+      'Outbox records not yet published (past the relay cursor).',
       (s) => s.outboxBacklog,
     ),
     outboxOldestAge: fromState(

@@ -1,15 +1,23 @@
-// The outbox relay: publishes committed outbox rows with the idempotent producer and marks them sent once
-// the broker acknowledged them. Rows are claimed with SKIP LOCKED, so replicas share the work; a crash
-// between the acknowledgement and the mark publishes a row again (at least once: consumers dedupe by
-// the record id, which is also the `buddy-stream.record-id` header).
+// The outbox relay: publishes committed outbox rows with the idempotent producer and moves the relay
+// cursor past them once the broker acknowledged them (migration 0112). Rows are read in (tx, seq) order
+// from the cursor on, only those written by transactions older than every running one, so a row never
+// appears behind the cursor. One relay publishes at a time: it holds the cursor row's lock, and the
+// relays of other replicas skip a round. A crash between the acknowledgement and the cursor update
+// publishes those rows again (at least once: consumers dedupe by the record id, which is also the
+// `buddy-stream.record-id` header).
 import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from '../ops/logger.ts';
 
 const Q = {
-  claim: `SELECT id::text AS id, topic, message_key, payload::text AS payload, created_at
-    FROM outbox WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-  markSent: 'UPDATE outbox SET sent_at = now() WHERE id = ANY($1::uuid[])',
+  lockCursor: 'SELECT tx::text AS tx, seq::text AS seq FROM outbox_cursor FOR UPDATE SKIP LOCKED',
+  // Ordered by the columns (o.), not the text aliases of the output.
+  claim: `SELECT o.id::text AS id, o.topic, o.message_key, o.payload::text AS payload, o.created_at,
+      o.tx::text AS tx, o.seq::text AS seq
+    FROM outbox o
+    WHERE (o.tx, o.seq) > ($1::xid8, $2::bigint) AND o.tx < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY o.tx, o.seq LIMIT $3`,
+  moveCursor: 'UPDATE outbox_cursor SET tx = $1::xid8, seq = $2::bigint, moved_at = now()',
 } as const;
 
 export const RECORD_ID_HEADER = 'buddy-stream.record-id';
@@ -51,15 +59,21 @@ export function createOutboxRelay({
     const tx = await pool.connect();
     try {
       await tx.query('BEGIN');
-      const rows = (
-        await tx.query<{
-          id: string;
-          topic: string;
-          message_key: string | null;
-          payload: string;
-          created_at: Date;
-        }>(Q.claim, [batchSize])
-      ).rows;
+      const cursor = (await tx.query<{ tx: string; seq: string }>(Q.lockCursor)).rows[0];
+      // Another replica's relay is publishing: it drains what is committed.
+      const rows = cursor
+        ? (
+            await tx.query<{
+              id: string;
+              topic: string;
+              message_key: string | null;
+              payload: string;
+              created_at: Date;
+              tx: string;
+              seq: string;
+            }>(Q.claim, [cursor.tx, cursor.seq, batchSize])
+          ).rows
+        : [];
       if (rows.length > 0) {
         const byTopic = new Map<
           string,
@@ -75,10 +89,15 @@ export function createOutboxRelay({
           acks: -1,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
-        await tx.query(Q.markSent, [rows.map((r) => r.id)]);
+        const last = rows[rows.length - 1]!;
+        await tx.query(Q.moveCursor, [last.tx, last.seq]);
       }
       await tx.query('COMMIT');
-      if (rows.length > 0) onPublished?.(rows.length, rows[0]!.created_at);
+      if (rows.length > 0) {
+        let oldest = rows[0]!.created_at;
+        for (const row of rows) if (row.created_at < oldest) oldest = row.created_at;
+        onPublished?.(rows.length, oldest);
+      }
       return rows.length;
     } catch (error) {
       await tx

@@ -82,4 +82,4 @@ export async function resetUser(tx: pg.PoolClient, userId: string, matchIds: str
 }
 
 /** Outbox rows this transaction enqueued: a replay publishes nothing (existing rows are kept as they are). */
-export const DROP_NEW_OUTBOX_ROWS = 'DELETE FROM outbox WHERE created_at = now() AND sent_at IS NULL';
+export const DROP_NEW_OUTBOX_ROWS = 'DELETE FROM outbox WHERE tx = pg_current_xact_id()';

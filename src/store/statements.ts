@@ -62,7 +62,9 @@ export const STAGING = {
     columns: ['user_id', 'milestone', 'reached_at', 'triggered_by_rule', 'metadata'],
   },
   outbox: {
-    create: 'CREATE TEMP TABLE IF NOT EXISTS stage_outbox (LIKE outbox INCLUDING DEFAULTS)',
+    // Not LIKE: the relay's tx and seq are the outbox's own (its defaults), never staged.
+    create: `CREATE TEMP TABLE IF NOT EXISTS stage_outbox AS
+      SELECT id, topic, message_key, payload, source_event_id, user_id FROM outbox WITH NO DATA`,
     columns: ['id', 'topic', 'message_key', 'payload', 'source_event_id', 'user_id'],
   },
 } as const;

@@ -11,13 +11,16 @@ afterEach(async () => {
   for (const s of streams.splice(0)) await s.close();
 });
 
-const checkin = (n: number, notes: string | undefined, mood = 'good') =>
-  flatEnvelope('buddy.checkin.completed', {
-    ...validData['buddy.checkin.completed'],
+/** A check-in with `notes`, or without any (the sample's own notes removed) when undefined. */
+const checkin = (n: number, notes: string | undefined, mood = 'good') => {
+  const { notes: _sampleNotes, ...sample } = validData['buddy.checkin.completed'] as Record<string, unknown>;
+  return flatEnvelope('buddy.checkin.completed', {
+    ...sample,
     checkinId: `5c0ffee0-0000-4000-8000-${String(n).padStart(12, '0')}`,
     mood,
     ...(notes === undefined ? {} : { notes }),
   });
+};
 
 async function withMatch(s: TestStream) {
   await s.publish([
@@ -89,8 +92,13 @@ describe('q2q.text.requested through the outbox', () => {
     expect(
       records.every((r) => r.headers[RECORD_ID_HEADER] === JSON.parse(r.value!.toString()).recordId),
     ).toBe(true);
-    const unsent = await s.pool.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
+    const unsent = await s.pool.query('SELECT count(*)::int AS n FROM outbox_unsent');
     expect(unsent.rows[0].n).toBe(0);
+    // Three texts in all: the duplicate and the check-in without notes enqueued nothing.
+    const texts = await s.pool.query(
+      "SELECT count(*)::int AS n FROM outbox WHERE topic = 'q2q.text.requested'",
+    );
+    expect(texts.rows[0].n).toBe(3);
   });
 
   it('a rolled-back batch publishes nothing: only the texts of the applied records go out', async () => {
@@ -135,8 +143,7 @@ describe('q2q.text.requested through the outbox', () => {
       KAFKA_SESSION_TIMEOUT: '6s',
     });
     const pending = async () =>
-      (await s.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))
-        .rows[0]!.n;
+      (await s.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_unsent')).rows[0]!.n;
     await crashed.waitForOutput(/processor started/);
     while ((await pending()) < 5) await new Promise((r) => setTimeout(r, 50));
     crashed.kill('SIGKILL');
