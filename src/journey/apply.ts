@@ -13,6 +13,8 @@ const Q = {
   milestones: `INSERT INTO journey_milestones (user_id, milestone, reached_at, triggered_by_rule, metadata)
     SELECT u, m, r, t, '{"source":"journey-rules"}'::jsonb
     FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS x(u, m, r, t)
+    -- Reached as early already: skipped here, since ON CONFLICT would lock (write) the row even unchanged.
+    WHERE NOT EXISTS (SELECT 1 FROM journey_milestones j WHERE j.user_id = x.u AND j.milestone = x.m AND j.reached_at <= x.r)
     ON CONFLICT (user_id, milestone) DO UPDATE SET reached_at = EXCLUDED.reached_at
     WHERE EXCLUDED.reached_at < journey_milestones.reached_at
     RETURNING user_id::text AS user_id, milestone, reached_at, (xmax = 0) AS inserted`,
@@ -20,7 +22,10 @@ const Q = {
   flags: `INSERT INTO journey_flags (user_id, flag, value, set_by_rule, set_at, expires_at)
     SELECT x.u, x.f, x.v, x.r, $5::timestamptz, x.e
     FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $6::timestamptz[]) AS x(u, f, v, r, e)
-    WHERE x.v OR EXISTS (SELECT 1 FROM journey_flags j WHERE j.user_id = x.u AND j.flag = x.f)
+    WHERE (x.v OR EXISTS (SELECT 1 FROM journey_flags j WHERE j.user_id = x.u AND j.flag = x.f))
+      -- Unchanged flags are skipped here: ON CONFLICT would lock (write) the row even unchanged.
+      AND NOT EXISTS (SELECT 1 FROM journey_flags j WHERE j.user_id = x.u AND j.flag = x.f
+        AND j.value IS NOT DISTINCT FROM x.v AND j.expires_at IS NOT DISTINCT FROM x.e)
     ON CONFLICT (user_id, flag) DO UPDATE SET value = EXCLUDED.value, set_by_rule = EXCLUDED.set_by_rule,
       set_at = EXCLUDED.set_at, expires_at = EXCLUDED.expires_at
     WHERE journey_flags.value IS DISTINCT FROM EXCLUDED.value

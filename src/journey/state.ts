@@ -46,13 +46,21 @@ ms AS (
     min(matched_at) AS first_matched_at
   FROM m GROUP BY user_id
 ),
+-- Activities and check-ins are read once each: their first dates, and the first one at least 90 / 180
+-- days after the first match.
 ev AS (
-  SELECT m.user_id, (array_agg(e.event_date ORDER BY e.event_date))[1:20] AS dates
-  FROM m JOIN buddy_events e ON e.match_id = m.match_id WHERE e.event_date IS NOT NULL GROUP BY m.user_id
+  SELECT m.user_id, (array_agg(e.event_date ORDER BY e.event_date))[1:20] AS dates,
+    min(e.event_date) FILTER (WHERE e.event_date >= ms.first_matched_at + interval '90 days') AS active_90,
+    min(e.event_date) FILTER (WHERE e.event_date >= ms.first_matched_at + interval '180 days') AS active_180
+  FROM m JOIN ms ON ms.user_id = m.user_id JOIN buddy_events e ON e.match_id = m.match_id
+  WHERE e.event_date IS NOT NULL GROUP BY m.user_id
 ),
 ci AS (
-  SELECT m.user_id, (array_agg(c.checkin_date ORDER BY c.checkin_date))[1:12] AS dates
-  FROM m JOIN buddy_checkins c ON c.match_id = m.match_id GROUP BY m.user_id
+  SELECT m.user_id, (array_agg(c.checkin_date ORDER BY c.checkin_date))[1:12] AS dates,
+    min(c.checkin_date) FILTER (WHERE c.checkin_date >= ms.first_matched_at + interval '90 days') AS active_90,
+    min(c.checkin_date) FILTER (WHERE c.checkin_date >= ms.first_matched_at + interval '180 days') AS active_180
+  FROM m JOIN ms ON ms.user_id = m.user_id JOIN buddy_checkins c ON c.match_id = m.match_id
+  GROUP BY m.user_id
 ),
 ss AS (
   -- Two joins, not one with OR: an OR join condition can only be a nested loop over all sessions.
@@ -64,17 +72,6 @@ ss AS (
     SELECT u.user_id, k.id, k.completed_at FROM u JOIN kintell_sessions k ON k.volunteer_id = u.user_id
       WHERE k.session_type = 'skill_share' AND k.completed_at IS NOT NULL
   ) s GROUP BY s.user_id
-),
-act AS (
-  SELECT a.user_id,
-    min(a.at) FILTER (WHERE a.at >= ms.first_matched_at + interval '90 days') AS active_90,
-    min(a.at) FILTER (WHERE a.at >= ms.first_matched_at + interval '180 days') AS active_180
-  FROM (
-    SELECT m.user_id, e.event_date AS at FROM m JOIN buddy_events e ON e.match_id = m.match_id
-    UNION ALL
-    SELECT m.user_id, c.checkin_date FROM m JOIN buddy_checkins c ON c.match_id = m.match_id
-  ) a JOIN ms ON ms.user_id = a.user_id
-  GROUP BY a.user_id
 ),
 due AS (
   SELECT m.user_id, bool_or(coalesce(
@@ -91,14 +88,15 @@ fb AS (
 SELECT u.user_id::text AS user_id, coalesce(ms.match_count, 0) AS match_count,
   coalesce(ms.active_count, 0) AS active_count, ms.first_matched_at,
   coalesce(ev.dates, '{}') AS event_dates, coalesce(ci.dates, '{}') AS checkin_dates,
-  coalesce(ss.dates, '{}') AS skill_share_dates, act.active_90, act.active_180,
+  coalesce(ss.dates, '{}') AS skill_share_dates,
+  -- least() ignores NULLs: the earlier of the two, or whichever there is.
+  least(ev.active_90, ci.active_90) AS active_90, least(ev.active_180, ci.active_180) AS active_180,
   coalesce(due.checkin_due, false) AS checkin_due, fb.since AS feedback_pending_since
 FROM u
 LEFT JOIN ms ON ms.user_id = u.user_id
 LEFT JOIN ev ON ev.user_id = u.user_id
 LEFT JOIN ci ON ci.user_id = u.user_id
 LEFT JOIN ss ON ss.user_id = u.user_id
-LEFT JOIN act ON act.user_id = u.user_id
 LEFT JOIN due ON due.user_id = u.user_id
 LEFT JOIN fb ON fb.user_id = u.user_id`;
 
