@@ -1,9 +1,10 @@
 // npm run chaos [-- --events N --seconds S --broker-restarts --postgres-restarts --soak]: a producer
 // publishes a known programme (every type, 10% duplicates, 20% out of order, 1% invalid) while the harness
 // injects faults at random moments: SIGKILL and restart a processor, add and remove processors (rebalance
-// storms), terminate Postgres backends mid-transaction, and, opt-in: restart the Kafka broker (it is the
-// shared local broker), restart Postgres (a private embedded server the harness starts for the run, on
-// CHAOS_PG_PORT, default 54330). With --soak the producer publishes at a steady rate for the whole run and
+// storms), terminate Postgres backends mid-transaction, and, opt-in below 1,000,000 events (the full size,
+// where they are the defaults with --soak and 1,800 s): restart the Kafka broker (it is the shared local
+// broker), restart Postgres (a private embedded server the harness starts for the run, on CHAOS_PG_PORT,
+// default 54330). With --soak the producer publishes at a steady rate for the whole run and
 // one processor is never killed: its memory is sampled and must stay flat. When the stream has drained,
 // it checks the database and the topics against the reference model, prints a summary and exits non-zero
 // on any violation.
@@ -22,16 +23,33 @@ import { Random } from '../../src/synthetic/random.ts';
 const BIN = new URL('../../bin/buddy-stream', import.meta.url).pathname;
 const STACK = new URL('../../scripts/stack.mjs', import.meta.url).pathname;
 
-const { values } = parseArgs({
+const { values: given } = parseArgs({
   options: {
     events: { type: 'string', default: '5000' },
-    seconds: { type: 'string', default: '60' },
+    seconds: { type: 'string' },
     seed: { type: 'string', default: '11' },
-    'broker-restarts': { type: 'boolean', default: false },
-    'postgres-restarts': { type: 'boolean', default: false },
-    soak: { type: 'boolean', default: false },
+    'broker-restarts': { type: 'boolean' },
+    'postgres-restarts': { type: 'boolean' },
+    soak: { type: 'boolean' },
+    // The full-size run's faults and soak without them (they are its defaults).
+    'no-soak': { type: 'boolean', default: false },
+    'no-restarts': { type: 'boolean', default: false },
   },
 });
+/**
+ * At 1,000,000 events or more (`npm run chaos -- --events 1000000`) the run is the full-size one: 30
+ * minutes of faults at a steady rate, broker and Postgres restarts, memory checked. Smaller runs default
+ * to 60 s without them; a flag given says what it says.
+ */
+const fullSize = Number(given.events) >= 1_000_000;
+const values = {
+  events: given.events,
+  seed: given.seed,
+  seconds: given.seconds ?? (fullSize ? '1800' : '60'),
+  soak: given.soak ?? (fullSize && !given['no-soak']),
+  'broker-restarts': given['broker-restarts'] ?? (fullSize && !given['no-restarts']),
+  'postgres-restarts': given['postgres-restarts'] ?? (fullSize && !given['no-restarts']),
+};
 const PRIVATE_PG_DIR = new URL('../../.stack/pg-chaos', import.meta.url).pathname;
 const privatePg = {
   ...process.env,
@@ -108,7 +126,14 @@ async function main(): Promise<number> {
     return child;
   };
   say(
-    `${programme.stats.validEvents} events, ${programme.stats.records} records (${programme.stats.invalidRecords} invalid), faults for ${values.seconds} s`,
+    `${programme.stats.validEvents} events, ${programme.stats.records} records (${programme.stats.invalidRecords} invalid), faults for ${values.seconds} s${[
+      values.soak && 'soak',
+      values['broker-restarts'] && 'broker restarts',
+      values['postgres-restarts'] && 'Postgres restarts',
+    ]
+      .filter(Boolean)
+      .map((what) => `, ${what}`)
+      .join('')}`,
   );
 
   const first = start();
