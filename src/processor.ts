@@ -112,6 +112,9 @@ export function createProcessor({
     producer,
     topicFor: outputTopicMap(config),
     log: log.child({ component: 'outbox-relay' }),
+    onPublished: (records) => {
+      for (const { topic, waitedMs } of records) metrics.publishLatency.observe({ topic }, waitedMs / 1000);
+    },
   });
   // q2q.outcome.scored -> outcome_scores and evidence_snippets, in its own consumer group.
   const scores = createScoreIngestor({ config, kafka, logger, metrics, pool });

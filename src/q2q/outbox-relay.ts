@@ -38,7 +38,8 @@ export interface OutboxRelayDeps {
   /** The configured topic of a logical outbox topic (q2q.text.requested, journey.*). */
   topicFor(logical: string): string;
   log: Logger;
-  onPublished?(count: number, oldestCreatedAt: Date | null): void;
+  /** After each committed round: the records' configured topics and how long each waited in the outbox. */
+  onPublished?(records: { topic: string; waitedMs: number }[]): void;
   batchSize?: number;
 }
 
@@ -60,6 +61,7 @@ export function createOutboxRelay({
     try {
       await tx.query('BEGIN');
       const cursor = (await tx.query<{ tx: string; seq: string }>(Q.lockCursor)).rows[0];
+      let ackedAt = 0;
       // Another replica's relay is publishing: it drains what is committed.
       const rows = cursor
         ? (
@@ -89,15 +91,15 @@ export function createOutboxRelay({
           acks: -1,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
+        ackedAt = Date.now();
         const last = rows[rows.length - 1]!;
         await tx.query(Q.moveCursor, [last.tx, last.seq]);
       }
       await tx.query('COMMIT');
-      if (rows.length > 0) {
-        let oldest = rows[0]!.created_at;
-        for (const row of rows) if (row.created_at < oldest) oldest = row.created_at;
-        onPublished?.(rows.length, oldest);
-      }
+      if (rows.length > 0)
+        onPublished?.(
+          rows.map((row) => ({ topic: topicFor(row.topic), waitedMs: ackedAt - row.created_at.getTime() })),
+        );
       return rows.length;
     } catch (error) {
       await tx

@@ -62,7 +62,7 @@ describe('q2q.text.requested through the outbox', () => {
         value: flatEnvelope('buddy.skill_share.completed', validData['buddy.skill_share.completed']),
       },
     ]);
-    const { processor } = await s.startProcessor();
+    const { processor, metrics } = await s.startProcessor();
     await processor.waitUntilCaughtUp();
     const records = await s.readTopic(s.config.Q2Q_TEXT_TOPIC, 3, 20_000);
     const bodies = records.map((r) => JSON.parse(r.value!.toString()));
@@ -99,6 +99,10 @@ describe('q2q.text.requested through the outbox', () => {
       "SELECT count(*)::int AS n FROM outbox WHERE topic = 'q2q.text.requested'",
     );
     expect(texts.rows[0].n).toBe(3);
+    // Each published record's wait in the outbox is observed, under its configured topic.
+    await expect
+      .poll(() => metrics.registry.getSingleMetricAsString('buddy_stream_outbox_publish_latency_seconds'))
+      .toContain(`buddy_stream_outbox_publish_latency_seconds_count{topic="${s.config.Q2Q_TEXT_TOPIC}"} 3`);
   });
 
   it('a rolled-back batch publishes nothing: only the texts of the applied records go out', async () => {
