@@ -22,10 +22,11 @@ const Q = {
   flags: `INSERT INTO journey_flags (user_id, flag, value, set_by_rule, set_at, expires_at)
     SELECT x.u, x.f, x.v, x.r, $5::timestamptz, x.e
     FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $6::timestamptz[]) AS x(u, f, v, r, e)
-    WHERE (x.v OR EXISTS (SELECT 1 FROM journey_flags j WHERE j.user_id = x.u AND j.flag = x.f))
-      -- Unchanged flags are skipped here: ON CONFLICT would lock (write) the row even unchanged.
-      AND NOT EXISTS (SELECT 1 FROM journey_flags j WHERE j.user_id = x.u AND j.flag = x.f
-        AND j.value IS NOT DISTINCT FROM x.v AND j.expires_at IS NOT DISTINCT FROM x.e)
+    LEFT JOIN journey_flags j ON j.user_id = x.u AND j.flag = x.f
+    -- A new row only for a true flag; an existing one only when it changes (ON CONFLICT would lock, and
+    -- so write, the row even unchanged).
+    WHERE CASE WHEN j.user_id IS NULL THEN x.v
+      ELSE j.value IS DISTINCT FROM x.v OR j.expires_at IS DISTINCT FROM x.e END
     ON CONFLICT (user_id, flag) DO UPDATE SET value = EXCLUDED.value, set_by_rule = EXCLUDED.set_by_rule,
       set_at = EXCLUDED.set_at, expires_at = EXCLUDED.expires_at
     WHERE journey_flags.value IS DISTINCT FROM EXCLUDED.value
