@@ -79,12 +79,17 @@ async function main() {
   const config = stream.config;
   const metrics = createMetrics();
   const sizes: number[] = [];
+  let firstCommitMs: number | undefined;
+  let started = 0;
   const processor = createProcessor({
     config,
     kafka: createKafka(config, log),
     logger: log,
     metrics,
-    onBatchCommitted: (records) => sizes.push(records.length),
+    onBatchCommitted: (records) => {
+      sizes.push(records.length);
+      firstCommitMs ??= performance.now() - started;
+    },
   });
   // What waits, sampled: the peak count of parked events per type and what they wait for.
   const parkedPeak = new Map<string, number>();
@@ -105,13 +110,15 @@ async function main() {
     await inspector.post('Profiler.enable');
     await inspector.post('Profiler.start');
   }
-  const started = performance.now();
+  started = performance.now();
   const cpuStart = process.cpuUsage();
+  const loopStart = performance.eventLoopUtilization();
   await processor.start();
   await processor.waitUntilCaughtUp({ pollMs: 200 });
   clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
+  const loop = performance.eventLoopUtilization(loopStart);
   const cpuTop: string[] = [];
   if (inspector) {
     const { profile } = await inspector.post('Profiler.stop');
@@ -131,8 +138,17 @@ async function main() {
       `parked at the end ${parked}; unparked ${processor.totals.unparked}, parked ${processor.totals.parked}`,
   );
   out.push(
-    `process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of ${seconds.toFixed(1)} s wall; ` +
+    `process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of ${seconds.toFixed(1)} s wall ` +
+      `(event loop busy ${(100 * loop.utilization).toFixed(0)}%); ` +
       `some Postgres statement in flight ${(busyMs / 1000).toFixed(1)} s`,
+  );
+  // Batches busy: the sum of the batch durations (one writer: they do not overlap); the rest of the wall
+  // time after the first commit is the pipeline waiting for records (fetching, decoding, collecting).
+  const batchSeconds =
+    (await metrics.batchDuration.get()).values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? NaN;
+  out.push(
+    `first batch committed after ${((firstCommitMs ?? NaN) / 1000).toFixed(1)} s (start, group join, first fetch); ` +
+      `batches busy ${batchSeconds.toFixed(1)} s`,
   );
   out.push(`parked, peak sampled: ${[...parkedPeak].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   out.push('');
