@@ -10,7 +10,7 @@ import { readEventClock } from '../journey/state.ts';
 import type { OutboxRow } from '../q2q/text-record.ts';
 import { copyRows, type CopyValue } from '../store/copy-writer.ts';
 import { classifyPgError, describePgRejection } from '../store/pg-errors.ts';
-import { insertNewRows, storeRawEvents, type InsertOnlyTable } from '../store/insert-new.ts';
+import { storeRawEvents } from '../store/raw-events.ts';
 import { ensureStaging, writeOutbox } from '../store/staging.ts';
 import { MERGE, SQL, STAGING, type StagedTable } from '../store/statements.ts';
 import { applyUserEvents } from './identity.ts';
@@ -319,19 +319,21 @@ async function writeOutcomes(
   const applied = kept.filter((o) => o.projection.kind === 'applied');
   const waiting = kept.filter((o) => o.projection.kind === 'parked');
 
-  // The rows of new events are new, but for a source reusing an id (a match created twice under two
-  // event ids): COPYed straight into their tables. The rows of events parked before and applied now, and
-  // rows one event shares with others, may exist already: the staged merges, which skip what exists.
-  const straight = { rows: emptyRows(), outbox: [] as OutboxRow[] };
-  const merged = { rows: emptyRows(), outbox: [] as OutboxRow[] };
+  const rows: Required<TableRows> = {
+    buddy_matches: [],
+    match_ends: [],
+    buddy_events: [],
+    buddy_checkins: [],
+    buddy_feedback: [],
+    kintell_sessions: [],
+    journey_milestones: [],
+  };
+  const outbox: OutboxRow[] = [];
   for (const { item, projection } of applied) {
     if (projection.kind !== 'applied') continue;
-    const into = item.payloadText !== null && !ROWS_SHARED.has(item.event.type) ? straight : merged;
-    if (projection.outbox) into.outbox.push(...projection.outbox);
+    if (projection.outbox) outbox.push(...projection.outbox);
     for (const [table, list] of Object.entries(projection.rows)) {
-      // Only insert-only tables are written straight; the others always merge.
-      const to = (INSERT_ONLY as readonly string[]).includes(table) ? into : merged;
-      (to.rows[table as keyof TableRows] as unknown[]).push(...(list as unknown[]));
+      (rows[table as keyof TableRows] as unknown[]).push(...(list as unknown[]));
     }
     if (item.event.type === 'buddy.import.batch' && item.event.data.phase === 'complete')
       state.importCompleted = true;
@@ -340,27 +342,23 @@ async function writeOutcomes(
     stats.applied++;
     stats.appliedByType[item.event.type] = (stats.appliedByType[item.event.type] ?? 0) + 1;
   }
-  const countRows = (table: string, n: number) =>
-    (stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + n);
-  const writes = [
-    ...INSERT_ONLY.map((table) => ({ table, rows: copyRowsOf(table, straight.rows[table]) })),
-    { table: 'outbox' as const, rows: copyRowsOf('outbox', straight.outbox) },
-  ];
-  const stored = await insertNewRows(tx, writes);
-  writes.forEach(({ table, rows }, i) => {
-    if (table === 'outbox') stats.outboxRecords += stored[i]!;
-    else if (rows.length > 0) countRows(table, stored[i]!);
-  });
-  merged.rows.match_ends = earliestEndPerMatch(merged.rows.match_ends);
-  merged.rows.journey_milestones = earliestPerUserMilestone(merged.rows.journey_milestones);
-  for (const table of Object.keys(merged.rows) as (keyof TableRows)[]) {
-    const list = merged.rows[table];
+  rows.match_ends = earliestEndPerMatch(rows.match_ends);
+  rows.journey_milestones = earliestPerUserMilestone(rows.journey_milestones);
+  for (const table of Object.keys(rows) as (keyof TableRows)[]) {
+    const list = rows[table] as unknown as Record<string, CopyValue>[];
     if (list.length === 0) continue;
-    await copyRows(tx, `stage_${table}`, STAGING[table].columns, copyRowsOf(table, list));
-    countRows(table, (await tx.query(MERGE[table])).rowCount ?? 0);
+    const columns = STAGING[table as StagedTable].columns;
+    await copyRows(
+      tx,
+      `stage_${table}`,
+      columns,
+      list.map((row) => columns.map((c) => row[c])),
+    );
+    const result = await tx.query(MERGE[table]);
+    stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + (result.rowCount ?? 0);
   }
-  created.matches.push(...[...straight.rows.buddy_matches, ...merged.rows.buddy_matches].map((m) => m.id));
-  stats.outboxRecords += await writeOutbox(tx, merged.outbox);
+  created.matches.push(...rows.buddy_matches.map((m) => m.id));
+  stats.outboxRecords += await writeOutbox(tx, outbox);
 
   // Events that were parked before and apply now: mark them processed and unpark them.
   const unparked = applied.filter((o) => o.item.payloadText === null);
@@ -390,39 +388,6 @@ async function writeOutcomes(
     stats.parked += waiting.filter((o) => o.item.payloadText !== null).length;
   }
 }
-
-function emptyRows(): Required<TableRows> {
-  return {
-    buddy_matches: [],
-    match_ends: [],
-    buddy_events: [],
-    buddy_checkins: [],
-    buddy_feedback: [],
-    kintell_sessions: [],
-    journey_milestones: [],
-  };
-}
-
-/** The rows of a staged table, as COPY rows in its staging columns' order. */
-function copyRowsOf(table: StagedTable, list: readonly object[]): CopyValue[][] {
-  const columns = STAGING[table].columns;
-  return (list as Record<string, CopyValue>[]).map((row) => columns.map((c) => row[c]));
-}
-
-/**
- * Events whose rows are shared with other events: a formal event's buddy_events row is one per match,
- * written by each attendee's event.
- */
-const ROWS_SHARED = new Set<EventType>(['buddy.event.attended']);
-
-/** The projection tables whose rows are only ever inserted (in dependency order: matches first). */
-const INSERT_ONLY = [
-  'buddy_matches',
-  'buddy_events',
-  'buddy_checkins',
-  'buddy_feedback',
-  'kintell_sessions',
-] as const satisfies readonly (InsertOnlyTable & keyof TableRows)[];
 
 function rawRow(item: Incoming, projection: Projection, now: string): CopyValue[] {
   const { event } = item;

@@ -1,12 +1,11 @@
-// Inserting new rows against the real Postgres: new events are COPYed straight into buddy_system_events
-// (and the rows projected from them into their tables), and an id stored already (by another consumer,
-// committed before or committing while this COPY waits on it) is skipped, not stored twice, and does not
-// abort the batch's transaction.
+// The raw store's insert against the real Postgres: new events are COPYed straight into
+// buddy_system_events, and an id another consumer stored meanwhile (committed before, or committing
+// while this COPY waits on it) is skipped, not stored twice, and does not abort the batch's transaction.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CopyValue } from '../../src/store/copy-writer.ts';
-import { insertNewRows, storeRawEvents } from '../../src/store/insert-new.ts';
+import { storeRawEvents } from '../../src/store/raw-events.ts';
 import { ensureStaging } from '../../src/store/staging.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -92,51 +91,5 @@ describe('storeRawEvents', () => {
     expect([...(await pending)]).toEqual([fresh]);
     await mine.query('COMMIT');
     expect((await stored(mine, [taken, fresh])).map((r) => r.note)).toEqual(['mine fresh', 'theirs']);
-  });
-});
-
-function outboxRow(id: string, note: string): CopyValue[] {
-  return [id, 'q2q.text.requested', 'k', { note }, null, null];
-}
-
-async function outboxNotes(c: pg.Client, ids: string[]) {
-  const { rows } = await c.query<{ note: string }>(
-    `SELECT payload->>'note' AS note FROM outbox WHERE id = ANY($1::uuid[]) ORDER BY 1`,
-    [ids],
-  );
-  return rows.map((r) => r.note);
-}
-
-describe('insertNewRows', () => {
-  it('stores the first row of each id and counts what it stored', async () => {
-    const c = await open();
-    const [a, b] = [randomUUID(), randomUUID()];
-    await c.query('BEGIN');
-    await ensureStaging(c);
-    const stored = await insertNewRows(c, [
-      { table: 'outbox', rows: [outboxRow(a, 'a first'), outboxRow(b, 'b'), outboxRow(a, 'a again')] },
-      { table: 'buddy_events', rows: [] },
-    ]);
-    await c.query('COMMIT');
-    expect(stored).toEqual([2, 0]);
-    expect(await outboxNotes(c, [a, b])).toEqual(['a first', 'b']);
-  });
-
-  it('skips a row whose id exists, stores the others and counts only those', async () => {
-    const c = await open();
-    const [taken, fresh] = [randomUUID(), randomUUID()];
-    await c.query('INSERT INTO outbox (id, topic, payload) VALUES ($1, $2, $3)', [
-      taken,
-      'q2q.text.requested',
-      { note: 'there before' },
-    ]);
-    await c.query('BEGIN');
-    await ensureStaging(c);
-    const stored = await insertNewRows(c, [
-      { table: 'outbox', rows: [outboxRow(fresh, 'fresh'), outboxRow(taken, 'again')] },
-    ]);
-    await c.query('COMMIT');
-    expect(stored).toEqual([1]);
-    expect(await outboxNotes(c, [taken, fresh])).toEqual(['fresh', 'there before']);
   });
 });
