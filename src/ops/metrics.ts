@@ -85,7 +85,7 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
     }),
     copyRows: new Counter({
       name: 'buddy_stream_copy_rows_total',
-      help: 'Rows streamed with COPY, by table: a staging table, or buddy_system_events for new events.',
+      help: 'Rows streamed with COPY into the staging tables, by staging table.',
       labelNames: ['table'],
       registers,
     }),

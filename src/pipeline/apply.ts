@@ -10,7 +10,6 @@ import { readEventClock } from '../journey/state.ts';
 import type { OutboxRow } from '../q2q/text-record.ts';
 import { copyRows, type CopyValue } from '../store/copy-writer.ts';
 import { classifyPgError, describePgRejection } from '../store/pg-errors.ts';
-import { storeRawEvents } from '../store/raw-events.ts';
 import { ensureStaging, writeOutbox } from '../store/staging.ts';
 import { MERGE, SQL, STAGING, type StagedTable } from '../store/statements.ts';
 import { applyUserEvents } from './identity.ts';
@@ -309,9 +308,12 @@ async function writeOutcomes(
   const now = new Date().toISOString();
   // New events go to the raw store first; an id another consumer stored meanwhile is a duplicate.
   const fresh = outcomes.filter((o) => o.item.payloadText !== null);
-  const inserted = await storeRawEvents(
-    tx,
-    fresh.map(({ item, projection }) => rawRow(item, projection, now)),
+  const rawRows = fresh.map(({ item, projection }) => rawRow(item, projection, now));
+  await copyRows(tx, 'stage_buddy_system_events', STAGING.buddy_system_events.columns, rawRows);
+  const inserted = new Set(
+    rawRows.length > 0
+      ? (await tx.query<{ event_id: string }>(MERGE.buddy_system_events)).rows.map((r) => r.event_id)
+      : [],
   );
   const kept = outcomes.filter((o) => o.item.payloadText === null || inserted.has(o.item.event.id));
   stats.duplicates += outcomes.length - kept.length;
