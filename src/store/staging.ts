@@ -22,25 +22,11 @@ const CREATE_ALL = Object.values(STAGING)
   .map((table) => table.create)
   .join(';\n');
 
-/** Connections whose staging tables were created outside any transaction: they last as long as it. */
-const prepared = new WeakSet<object>();
-
-/**
- * Creates a connection's staging tables once, outside any transaction (call it before BEGIN), so that
- * they last as long as the connection: `ensureStaging` on it is then free.
- */
-export async function prepareStaging(client: pg.PoolClient | pg.Client): Promise<void> {
-  if (prepared.has(client)) return;
-  await client.query(CREATE_ALL);
-  prepared.add(client);
-}
-
 /**
  * Creates this connection's staging tables if they are missing (they are temporary, per connection),
- * in one round trip. On a connection `prepareStaging` did not set up, this runs every time rather
- * than being remembered: tables created inside a transaction that rolled back are gone again.
+ * in one round trip. Checked on every batch rather than remembered: tables created inside a
+ * transaction that rolled back are gone again.
  */
 export async function ensureStaging(tx: pg.PoolClient | pg.Client): Promise<void> {
-  if (prepared.has(tx)) return;
   await tx.query(CREATE_ALL);
 }
