@@ -3,6 +3,11 @@ FROM node:20-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
+# V8's old generation capped at 256 MB: without a cap V8 lets collectable garbage grow the heap towards
+# its default limit before a full collection, and RSS follows the allocation rate (about 400 MB at
+# 200,000 events); with it RSS stays near 260 MB (npm run bench, bench:knobs). Raise it together with
+# BATCH_MAX_EVENTS or FETCH_MAX_BYTES. bench/run.ts runs (a) with this line's value.
+ENV NODE_OPTIONS=--max-old-space-size=256
 
 COPY package.json package-lock.json ./
 # embedded-postgres is the no-Docker fallback of scripts/stack.mjs; in a container Postgres is its own

@@ -7,7 +7,16 @@ import { createKafka } from '../src/kafka/client.ts';
 import { copyInto, exportTables } from './copy-limit.ts';
 import { measureLatency } from './latency.ts';
 import { runNaiveConsumer } from './naive-consumer.ts';
-import { anotherReader, benchStream, count, log, publishProgramme, rdkafkaLoads, runCli } from './support.ts';
+import {
+  anotherReader,
+  benchStream,
+  count,
+  imageNodeOptions,
+  log,
+  publishProgramme,
+  rdkafkaLoads,
+  runCli,
+} from './support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +37,9 @@ async function main() {
   const a = await benchStream('a');
   const stats = await publishProgramme(a, { seed: 42, targetEvents: events });
   say(`published ${stats.records} records (${stats.validEvents} distinct events)`);
-  const run = await runCli(['run', '--until-caught-up'], a.env);
+  // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8's heap cap).
+  const nodeOptions = imageNodeOptions();
+  const run = await runCli(['run', '--until-caught-up'], { ...a.env, NODE_OPTIONS: nodeOptions });
   if (run.code !== 0) throw new Error(`buddy-stream run exited ${run.code}`);
   const applied = await count(a.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
   const rateA = applied / run.seconds;
@@ -36,11 +47,24 @@ async function main() {
     `(a) buddy-stream: ${applied} events in ${run.seconds.toFixed(1)} s = ${rateA.toFixed(0)} events/s, peak RSS ${run.rssMb} MB`,
   );
 
+  // (a) again with V8's default heap: what the cap costs and saves.
+  const uncapped = await anotherReader(a, 'heap');
+  const un = await runCli(['run', '--until-caught-up'], { ...uncapped.env, NODE_OPTIONS: '' });
+  if (un.code !== 0) throw new Error(`buddy-stream run with the default heap exited ${un.code}`);
+  const unRate =
+    (await count(uncapped.pool, 'SELECT count(*)::int AS n FROM buddy_system_events')) / un.seconds;
+  await uncapped.drop();
+  say(`(a) with V8's default heap: ${unRate.toFixed(0)} events/s, peak RSS ${un.rssMb} MB`);
+
   // (a) again on the librdkafka transport: the same topics, a fresh database and consumer group.
   let rdkafka: { rate: number; seconds: number; rssMb: number } | undefined;
   if (rdkafkaLoads()) {
     const reader = await anotherReader(a, 'rdkafka');
-    const rd = await runCli(['run', '--until-caught-up'], { ...reader.env, KAFKA_CLIENT: 'rdkafka' });
+    const rd = await runCli(['run', '--until-caught-up'], {
+      ...reader.env,
+      KAFKA_CLIENT: 'rdkafka',
+      NODE_OPTIONS: nodeOptions,
+    });
     if (rd.code !== 0) throw new Error(`buddy-stream run on rdkafka exited ${rd.code}`);
     const n = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
     rdkafka = { rate: n / rd.seconds, seconds: rd.seconds, rssMb: rd.rssMb };
@@ -50,7 +74,7 @@ async function main() {
 
   // (e) replay from buddy_system_events, on (a)'s database.
   let rateE = NaN;
-  const replay = await runCli(['replay', '--yes', '--quiet'], a.env);
+  const replay = await runCli(['replay', '--yes', '--quiet'], { ...a.env, NODE_OPTIONS: nodeOptions });
   if (replay.code === 0) rateE = applied / replay.seconds;
   say(
     `(e) replay: ${Number.isNaN(rateE) ? `not available (exit ${replay.code})` : `${rateE.toFixed(0)} events/s`}`,
@@ -98,7 +122,8 @@ async function main() {
     '',
     '| run | what | events/s | notes |',
     '|---|---|---|---|',
-    `| (a) | buddy-stream end to end (events already in Kafka) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
+    `| (a) | buddy-stream end to end (events already in Kafka), as the image runs it (\`NODE_OPTIONS=${nodeOptions}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
+    `| (a) | the same with V8's default heap (no \`NODE_OPTIONS\`) | ${unRate.toFixed(0)} | ${un.seconds.toFixed(1)} s, peak RSS ${un.rssMb} MB |`,
     `| (a) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafka ? rdkafka.rate.toFixed(0) : 'n/a'} | ${rdkafka ? `${rdkafka.seconds.toFixed(1)} s, peak RSS ${rdkafka.rssMb} MB` : 'node-rdkafka did not build'} |`,
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,
     `| (c) | COPY of the same rows from prepared data | ${rateC.toFixed(0)} | no Kafka, no validation |`,

@@ -143,6 +143,14 @@ export async function runCli(
   return { seconds: (performance.now() - started) / 1000, rssMb, code };
 }
 
+/** NODE_OPTIONS as the Dockerfile sets it for the image (V8's heap cap): (a) runs the processor with it. */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+  const value = /^ENV NODE_OPTIONS=(\S+)$/m.exec(dockerfile)?.[1];
+  if (value === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return value;
+}
+
 /** Peak resident memory of a process, in MB (Linux VmHWM). */
 export function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
