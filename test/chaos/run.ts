@@ -4,10 +4,10 @@
 // storms), terminate Postgres backends mid-transaction, and, opt-in below 1,000,000 events (the full size,
 // where they are the defaults with --soak and 1,800 s): restart the Kafka broker (it is the shared local
 // broker), restart Postgres (a private embedded server the harness starts for the run, on CHAOS_PG_PORT,
-// default 54330). With --soak the producer publishes at a steady rate for the whole run and
-// one processor is never killed: its memory is sampled and must stay flat. When the stream has drained,
-// it checks the database and the topics against the reference model, prints a summary and exits non-zero
-// on any violation.
+// default 25433: below the ephemeral port range, so that no client socket holds it). With --soak the
+// producer publishes at a steady rate for the whole run and one processor is never killed: its memory is
+// sampled and must stay flat. When the stream has drained, it checks the database and the topics against
+// the reference model, prints a summary and exits non-zero on any violation.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -54,7 +54,7 @@ const PRIVATE_PG_DIR = new URL('../../.stack/pg-chaos', import.meta.url).pathnam
 const privatePg = {
   ...process.env,
   STACK_PG_DIR: PRIVATE_PG_DIR,
-  DATABASE_URL: `postgres://127.0.0.1:${process.env.CHAOS_PG_PORT ?? '54330'}/buddy_chaos`,
+  DATABASE_URL: `postgres://127.0.0.1:${process.env.CHAOS_PG_PORT ?? '25433'}/buddy_chaos`,
 };
 /** Every processor's log, kept for the post-mortem of a violation or an exit. */
 const LOG_DIR = new URL('../../.stack/chaos-logs', import.meta.url).pathname;
