@@ -2,7 +2,7 @@
 // once; then, for the defaults and for each variant (one setting changed), a fresh database and a new
 // consumer group read the same topics with `buddy-stream run --until-caught-up`: events/s and peak RSS.
 import { parseArgs } from 'node:util';
-import { anotherReader, benchStream, count, publishProgramme, runCli } from './support.ts';
+import { benchStream, publishProgramme, runAnotherReader } from './support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,17 +45,11 @@ async function main() {
     ? VARIANTS.filter((v) => v.knob.startsWith('defaults') || v.knob.startsWith(values.only!))
     : VARIANTS;
   for (const [i, variant] of variants.entries()) {
-    const reader = await anotherReader(stream, String(i));
-    const env = { ...reader.env, ...variant.env };
-    const { seconds, rssMb: rss, code } = await runCli(['run', '--until-caught-up'], env);
-    if (code !== 0) throw new Error(`${variant.knob}: run exited ${code}`);
-    const applied = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
-    const rate = applied / seconds;
+    const { rate, rssMb: rss } = await runAnotherReader(stream, String(i), variant.env);
     if (i === 0) baseline = rate;
     const row = `| ${variant.knob} | ${rate.toFixed(0)} | ${(rate / baseline).toFixed(2)}x | ${rss} MB |`;
     rows.push(row);
     say(row);
-    await reader.drop();
   }
   await stream.drop();
   process.stdout.write(

@@ -8,13 +8,13 @@ import { copyInto, exportTables } from './copy-limit.ts';
 import { measureLatency } from './latency.ts';
 import { runNaiveConsumer } from './naive-consumer.ts';
 import {
-  anotherReader,
   benchStream,
   count,
   imageNodeOptions,
   log,
   publishProgramme,
   rdkafkaLoads,
+  runAnotherReader,
   runCli,
 } from './support.ts';
 
@@ -48,28 +48,14 @@ async function main() {
   );
 
   // (a) again with V8's default heap: what the cap costs and saves.
-  const uncapped = await anotherReader(a, 'heap');
-  const un = await runCli(['run', '--until-caught-up'], { ...uncapped.env, NODE_OPTIONS: '' });
-  if (un.code !== 0) throw new Error(`buddy-stream run with the default heap exited ${un.code}`);
-  const unRate =
-    (await count(uncapped.pool, 'SELECT count(*)::int AS n FROM buddy_system_events')) / un.seconds;
-  await uncapped.drop();
-  say(`(a) with V8's default heap: ${unRate.toFixed(0)} events/s, peak RSS ${un.rssMb} MB`);
+  const un = await runAnotherReader(a, 'heap', { NODE_OPTIONS: '' });
+  say(`(a) with V8's default heap: ${un.rate.toFixed(0)} events/s, peak RSS ${un.rssMb} MB`);
 
   // (a) again on the librdkafka transport: the same topics, a fresh database and consumer group.
   let rdkafka: { rate: number; seconds: number; rssMb: number } | undefined;
   if (rdkafkaLoads()) {
-    const reader = await anotherReader(a, 'rdkafka');
-    const rd = await runCli(['run', '--until-caught-up'], {
-      ...reader.env,
-      KAFKA_CLIENT: 'rdkafka',
-      NODE_OPTIONS: nodeOptions,
-    });
-    if (rd.code !== 0) throw new Error(`buddy-stream run on rdkafka exited ${rd.code}`);
-    const n = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
-    rdkafka = { rate: n / rd.seconds, seconds: rd.seconds, rssMb: rd.rssMb };
-    await reader.drop();
-    say(`(a) on librdkafka: ${rdkafka.rate.toFixed(0)} events/s, peak RSS ${rd.rssMb} MB`);
+    rdkafka = await runAnotherReader(a, 'rdkafka', { KAFKA_CLIENT: 'rdkafka', NODE_OPTIONS: nodeOptions });
+    say(`(a) on librdkafka: ${rdkafka.rate.toFixed(0)} events/s, peak RSS ${rdkafka.rssMb} MB`);
   } else say('(a) on librdkafka: skipped, node-rdkafka did not build here');
 
   // (e) replay from buddy_system_events, on (a)'s database.
@@ -123,7 +109,7 @@ async function main() {
     '| run | what | events/s | notes |',
     '|---|---|---|---|',
     `| (a) | buddy-stream end to end (events already in Kafka), as the image runs it (\`NODE_OPTIONS=${nodeOptions}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
-    `| (a) | the same with V8's default heap (no \`NODE_OPTIONS\`) | ${unRate.toFixed(0)} | ${un.seconds.toFixed(1)} s, peak RSS ${un.rssMb} MB |`,
+    `| (a) | the same with V8's default heap (no \`NODE_OPTIONS\`) | ${un.rate.toFixed(0)} | ${un.seconds.toFixed(1)} s, peak RSS ${un.rssMb} MB |`,
     `| (a) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafka ? rdkafka.rate.toFixed(0) : 'n/a'} | ${rdkafka ? `${rdkafka.seconds.toFixed(1)} s, peak RSS ${rdkafka.rssMb} MB` : 'node-rdkafka did not build'} |`,
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,
     `| (c) | COPY of the same rows from prepared data | ${rateC.toFixed(0)} | no Kafka, no validation |`,

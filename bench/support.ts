@@ -143,6 +143,26 @@ export async function runCli(
   return { seconds: (performance.now() - started) / 1000, rssMb, code };
 }
 
+/**
+ * `buddy-stream run --until-caught-up` as another reader of the stream's topics (a fresh database and
+ * consumer group, see anotherReader) with `env` added: events/s over the run, its time and peak RSS.
+ */
+export async function runAnotherReader(
+  stream: BenchStream,
+  suffix: string,
+  env: Record<string, string>,
+): Promise<{ rate: number; seconds: number; rssMb: number }> {
+  const reader = await anotherReader(stream, suffix);
+  try {
+    const run = await runCli(['run', '--until-caught-up'], { ...reader.env, ...env });
+    if (run.code !== 0) throw new Error(`buddy-stream run (${suffix}) exited ${run.code}`);
+    const applied = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
+    return { rate: applied / run.seconds, seconds: run.seconds, rssMb: run.rssMb };
+  } finally {
+    await reader.drop();
+  }
+}
+
 /** NODE_OPTIONS as the Dockerfile sets it for the image (V8's heap cap): (a) runs the processor with it. */
 export function imageNodeOptions(): string {
   const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
