@@ -22,7 +22,7 @@ import {
   type TableRows,
   type UserInfo,
 } from './project/types.ts';
-import { lockReferences } from './references.ts';
+import { lockableReferencesOf, lockReferences } from './references.ts';
 
 export interface Incoming {
   event: BuddyEvent;
@@ -282,11 +282,13 @@ async function applyWave(
     for (const item of items) outcomes.push({ item, projection: project(item.event, lookup) });
     const waiting = outcomes.filter((o) => o.projection.kind === 'parked');
     if (waiting.length > 0) {
-      // Lock what they wait for, then look again: a transaction creating it either committed before
-      // the lock (we see it now) or will see our parked rows when it unparks under the same lock.
+      // Lock every reference they have, then look again: whatever one still waits for, a transaction
+      // creating it either committed before the lock (we see it now) or will see our parked row when it
+      // unparks under the same lock. Every reference, not only the one waited for: a match waits for its
+      // participant, and once the participant is there, for its buddy.
       await lockReferences(
         tx,
-        waiting.map((o) => (o.projection as Extract<Projection, { kind: 'parked' }>).waitingFor),
+        waiting.flatMap((o) => lockableReferencesOf(o.item.event)),
       );
       lookup = await resolve(
         tx,

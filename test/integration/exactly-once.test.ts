@@ -44,18 +44,24 @@ async function expectModel(s: TestStream) {
   expect(snapshot).toEqual(expected);
 }
 
-/** Rows that differ, table by table, as readable lines (the full objects are too large to diff). */
+/**
+ * Rows that differ, as readable lines (the full objects are too large to diff): for each table, how many
+ * rows differ and the first few, so that a table listed late is never hidden behind an early one.
+ */
 function differences(actual: object, wanted: object): string[] {
   const lines: string[] = [];
   for (const [table, rows] of Object.entries(wanted) as [string, Record<string, unknown>][]) {
     const got = (actual as Record<string, Record<string, unknown>>)[table] ?? {};
+    const differing: string[] = [];
     for (const key of new Set([...Object.keys(rows), ...Object.keys(got)])) {
       const a = JSON.stringify(got[key]);
       const b = JSON.stringify(rows[key]);
-      if (a !== b) lines.push(`${table}[${key}]: got ${a ?? 'nothing'}, want ${b ?? 'nothing'}`);
+      if (a !== b) differing.push(`${table}[${key}]: got ${a ?? 'nothing'}, want ${b ?? 'nothing'}`);
     }
+    if (differing.length > 0)
+      lines.push(`${table}: ${differing.length} rows differ`, ...differing.slice(0, 5));
   }
-  return lines.slice(0, 20);
+  return lines;
 }
 
 describe('exactly once in effect, against the model', () => {
