@@ -4,7 +4,7 @@ import { type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { createRdkafkaConsumer, type ConsumerTransport } from './kafka/rdkafka-consumer.ts';
 import pg from 'pg';
 import type { Config } from './config.ts';
-import { createIdempotentProducer } from './kafka/client.ts';
+import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from './kafka/client.ts';
 import { createDeadLetterSink } from './kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from './kafka/rejoin.ts';
 import { createFrameResolver } from './kafka/schema-registry-decoder.ts';
@@ -38,8 +38,12 @@ export interface ProcessorTotals extends ApplyStats {
 
 export interface Processor {
   start(): Promise<void>;
-  /** Stops consuming after the batches in flight (each commits or rolls back whole). */
-  stop(): Promise<void>;
+  /**
+   * Stops consuming after the batches in flight (each commits or rolls back whole). `alongside`: another
+   * user of the processor's pool stopping at the same time (the erasure consumer), awaited before the
+   * pool ends.
+   */
+  stop(alongside?: Promise<void>): Promise<void>;
   /**
    * Resolves when every partition of the subscribed topics, and of Q2Q_SCORES_TOPIC, is applied up to its
    * high watermark.
@@ -93,7 +97,7 @@ export function createProcessor({
   const consumer: ConsumerTransport =
     config.KAFKA_CLIENT === 'rdkafka'
       ? createRdkafkaConsumer({ config, logger, ...consumerOptions })
-      : kafka.consumer(consumerOptions);
+      : kafka.consumer({ ...consumerOptions, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   const producer: Producer = createIdempotentProducer(kafka);
   const totals: ProcessorTotals = {
     ...emptyStats(),
@@ -349,15 +353,15 @@ export function createProcessor({
       releaseTimer = setInterval(releaseHeld, 1_000);
       releaseTimer.unref();
     },
-    stop() {
+    stop(alongside) {
       stopping ??= (async () => {
         if (sweepTimer) clearInterval(sweepTimer);
         if (journeyTimer) clearInterval(journeyTimer);
         if (releaseTimer) clearInterval(releaseTimer);
         frames?.close(); // a batch waiting for the registry gives up, unapplied, so the stop is not held up
         rejoin?.cancel();
-        await consumer.disconnect();
-        await scores.stop();
+        // The consumers at once: each waits for its fetch in flight.
+        await Promise.all([consumer.disconnect(), scores.stop(), alongside]);
         // Publishes what the last batches committed: a clean stop leaves no backlog for the next start.
         if (config.OUTBOX_RELAY === 'on') await relay.stop();
         await producer.disconnect();

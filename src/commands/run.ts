@@ -64,8 +64,7 @@ export async function runCommand(config: Config, logger: Logger, options: RunOpt
       ops
         .stop()
         .catch((error: Error) => logger.warn({ err: error.message }, 'stopping the lag monitor failed'))
-        .then(() => erasure.stop())
-        .then(() => processor.stop()),
+        .then(() => processor.stop(erasure.stop())),
       config.SHUTDOWN_TIMEOUT,
       logger,
     );

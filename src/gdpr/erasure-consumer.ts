@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { describeIssues, isoDateTime, uuid } from '../contracts/index.ts';
-import { createIdempotentProducer } from '../kafka/client.ts';
+import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -100,7 +100,11 @@ export function createErasureConsumer(deps: {
       }
       producer = createIdempotentProducer(kafka);
       await producer.connect();
-      consumer = kafka.consumer({ groupId: erasureGroupId(config), allowAutoTopicCreation: false });
+      consumer = kafka.consumer({
+        groupId: erasureGroupId(config),
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+      });
       await consumer.connect();
       await consumer.subscribe({ topics: [config.ERASURE_TOPIC], fromBeginning: true });
       const runConfig: ConsumerRunConfig = {

@@ -3,7 +3,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import { createIdempotentProducer } from '../kafka/client.ts';
+import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -45,6 +45,7 @@ export function createScoreIngestor({
   const log = logger.child({ component: 'q2q-ingest', topic });
   const consumer: Consumer = kafka.consumer({
     groupId,
+    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT,
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT / 10)),
     allowAutoTopicCreation: false,

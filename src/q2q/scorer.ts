@@ -5,7 +5,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { describeIssues } from '../contracts/index.ts';
-import { createIdempotentProducer } from '../kafka/client.ts';
+import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -74,6 +74,7 @@ export function createBaselineScorer({
   const log = logger.child({ component: 'q2q-scorer', topic });
   const consumer: Consumer = kafka.consumer({
     groupId,
+    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT,
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT / 10)),
     allowAutoTopicCreation: false,
