@@ -1,0 +1,114 @@
+// npm run bench:compare -- [--events N] [--pairs K] <checkout> [<checkout> ...]: two or more builds side by side
+// on the same published events. This machine's throughput drifts by 10% or more between runs of one build,
+// so a change only counts against the build before it, measured in alternating order: for each pair, each
+// checkout (a directory with bin/buddy-stream, e.g. a `git worktree` of the commit before) reads the same
+// topics with `run --until-caught-up` into a fresh database and its own consumer group.
+// Per run: the time to the process's exit and to its last write (max processed_at), and the stop between.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  anotherReader,
+  benchStream,
+  count,
+  imageNodeOptions,
+  peakRssMb,
+  publishProgramme,
+} from './support.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    events: { type: 'string', default: '100000' },
+    pairs: { type: 'string', default: '3' },
+  },
+});
+const say = (line: string) => process.stderr.write(`compare: ${line}\n`);
+
+interface Run {
+  exitSeconds: number;
+  lastWriteSeconds: number;
+  events: number;
+  rssMb: number;
+}
+
+async function runOnce(
+  bin: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; startedAt: number; exitSeconds: number; rssMb: number }> {
+  const started = Date.now();
+  // As the image runs it (the Dockerfile's NODE_OPTIONS), like (a) in npm run bench.
+  const child = spawn(bin, ['run', '--until-caught-up'], {
+    env: { ...process.env, ...env, NODE_OPTIONS: imageNodeOptions() },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  let rssMb = 0;
+  const sampler = setInterval(() => {
+    try {
+      rssMb = Math.max(rssMb, peakRssMb(child.pid!));
+    } catch {
+      // Exited: the last sample stands.
+    }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(sampler);
+  return { code, startedAt: started, exitSeconds: (Date.now() - started) / 1000, rssMb };
+}
+
+async function main() {
+  const checkouts = positionals.map((p) => path.resolve(p));
+  if (checkouts.length < 2) throw new Error('give two or more checkouts to compare');
+  for (const c of checkouts)
+    if (!existsSync(path.join(c, 'bin/buddy-stream'))) throw new Error(`${c} has no bin/buddy-stream`);
+  const stream = await benchStream('cmp');
+  const runs = new Map<string, Run[]>(checkouts.map((c) => [c, []]));
+  try {
+    const stats = await publishProgramme(stream, { seed: 42, targetEvents: Number(values.events) });
+    say(`published ${stats.records} records`);
+    for (let pair = 0; pair < Number(values.pairs); pair++) {
+      const order = pair % 2 === 0 ? checkouts : [...checkouts].reverse();
+      for (const checkout of order) {
+        const reader = await anotherReader(stream, `p${pair}c${checkouts.indexOf(checkout)}`);
+        try {
+          const run = await runOnce(path.join(checkout, 'bin/buddy-stream'), reader.env);
+          if (run.code !== 0) throw new Error(`${checkout}: run exited ${run.code}`);
+          const events = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
+          const last = await reader.pool.query<{ at: Date }>(
+            'SELECT max(processed_at) AS at FROM buddy_system_events',
+          );
+          const lastWriteSeconds = (last.rows[0]!.at.getTime() - run.startedAt) / 1000;
+          const result: Run = { exitSeconds: run.exitSeconds, lastWriteSeconds, events, rssMb: run.rssMb };
+          runs.get(checkout)!.push(result);
+          say(
+            `pair ${pair + 1} ${checkout}: ${events} events, exit ${result.exitSeconds.toFixed(1)} s ` +
+              `(${(events / result.exitSeconds).toFixed(0)}/s), last write ${lastWriteSeconds.toFixed(1)} s, ` +
+              `stop ${(result.exitSeconds - lastWriteSeconds).toFixed(1)} s, rss ${result.rssMb} MB`,
+          );
+        } finally {
+          await reader.drop();
+        }
+      }
+    }
+  } finally {
+    await stream.drop();
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const base = runs.get(checkouts[0]!)!;
+  const baseRate = mean(base.map((r) => r.events / r.exitSeconds));
+  process.stdout.write(
+    '| checkout | events/s to exit, each pair | mean | vs first | mean stop (s) |\n|---|---|---:|---:|---:|\n',
+  );
+  for (const [checkout, list] of runs) {
+    const rates = list.map((r) => r.events / r.exitSeconds);
+    process.stdout.write(
+      `| ${checkout} | ${rates.map((r) => r.toFixed(0)).join(', ')} | ${mean(rates).toFixed(0)} | ` +
+        `${(mean(rates) / baseRate).toFixed(2)}x | ${mean(list.map((r) => r.exitSeconds - r.lastWriteSeconds)).toFixed(1)} |\n`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  say(`failed: ${(error as Error).stack ?? String(error)}`);
+  process.exit(1);
+});
