@@ -4,18 +4,10 @@
 // checkout (a directory with bin/buddy-stream, e.g. a `git worktree` of the commit before) reads the same
 // topics with `run --until-caught-up` into a fresh database and its own consumer group.
 // Per run: the time to the process's exit and to its last write (max processed_at), and the stop between.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  anotherReader,
-  benchStream,
-  count,
-  imageNodeOptions,
-  peakRssMb,
-  publishProgramme,
-} from './support.ts';
+import { anotherReader, benchStream, count, imageNodeOptions, publishProgramme, runCli } from './support.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,29 +25,6 @@ interface Run {
   rssMb: number;
 }
 
-async function runOnce(
-  bin: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; startedAt: number; exitSeconds: number; rssMb: number }> {
-  const started = Date.now();
-  // As the image runs it (the Dockerfile's NODE_OPTIONS), like (a) in npm run bench.
-  const child = spawn(bin, ['run', '--until-caught-up'], {
-    env: { ...process.env, ...env, NODE_OPTIONS: imageNodeOptions() },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  let rssMb = 0;
-  const sampler = setInterval(() => {
-    try {
-      rssMb = Math.max(rssMb, peakRssMb(child.pid!));
-    } catch {
-      // Exited: the last sample stands.
-    }
-  }, 100);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(sampler);
-  return { code, startedAt: started, exitSeconds: (Date.now() - started) / 1000, rssMb };
-}
-
 async function main() {
   const checkouts = positionals.map((p) => path.resolve(p));
   if (checkouts.length < 2) throw new Error('give two or more checkouts to compare');
@@ -71,14 +40,20 @@ async function main() {
       for (const checkout of order) {
         const reader = await anotherReader(stream, `p${pair}c${checkouts.indexOf(checkout)}`);
         try {
-          const run = await runOnce(path.join(checkout, 'bin/buddy-stream'), reader.env);
+          const startedAt = Date.now();
+          // As the image runs it (the Dockerfile's NODE_OPTIONS), like (a) in npm run bench.
+          const run = await runCli(
+            ['run', '--until-caught-up'],
+            { ...reader.env, NODE_OPTIONS: imageNodeOptions() },
+            path.join(checkout, 'bin/buddy-stream'),
+          );
           if (run.code !== 0) throw new Error(`${checkout}: run exited ${run.code}`);
           const events = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
           const last = await reader.pool.query<{ at: Date }>(
             'SELECT max(processed_at) AS at FROM buddy_system_events',
           );
-          const lastWriteSeconds = (last.rows[0]!.at.getTime() - run.startedAt) / 1000;
-          const result: Run = { exitSeconds: run.exitSeconds, lastWriteSeconds, events, rssMb: run.rssMb };
+          const lastWriteSeconds = (last.rows[0]!.at.getTime() - startedAt) / 1000;
+          const result: Run = { exitSeconds: run.seconds, lastWriteSeconds, events, rssMb: run.rssMb };
           runs.get(checkout)!.push(result);
           say(
             `pair ${pair + 1} ${checkout}: ${events} events, exit ${result.exitSeconds.toFixed(1)} s ` +

@@ -123,13 +123,17 @@ export async function publishProgramme(
 
 const BIN = new URL('../bin/buddy-stream', import.meta.url).pathname;
 
-/** Runs `buddy-stream <args>` with `env` added: its wall time, peak RSS (sampled) and exit code. */
+/**
+ * Runs `buddy-stream <args>` with `env` added: its wall time, peak RSS (sampled) and exit code. `bin`: another
+ * checkout's bin/buddy-stream (bench:compare); this checkout's by default.
+ */
 export async function runCli(
   args: string[],
   env: Record<string, string | undefined>,
+  bin = BIN,
 ): Promise<{ seconds: number; rssMb: number; code: number | null }> {
   const started = performance.now();
-  const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   let rssMb = 0;
   const sampler = setInterval(() => {
     try {
