@@ -27,7 +27,8 @@ interface Run {
 
 async function main() {
   const checkouts = positionals.map((p) => path.resolve(p));
-  if (checkouts.length < 2) throw new Error('give two or more checkouts to compare');
+  if (new Set(checkouts).size < 2 || new Set(checkouts).size !== checkouts.length)
+    throw new Error('give two or more different checkouts to compare');
   for (const c of checkouts)
     if (!existsSync(path.join(c, 'bin/buddy-stream'))) throw new Error(`${c} has no bin/buddy-stream`);
   const stream = await benchStream('cmp');
