@@ -2,6 +2,7 @@
 // throwaway consumer group (deleted afterwards). Records go to a callback one by one: bounded memory.
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { FETCH_MAX_WAIT_MS } from '../kafka/client.ts';
 import { DLQ_HEADERS } from '../pipeline/dead-letter.ts';
 
 export interface DeadLetterRecord {
@@ -72,7 +73,11 @@ export async function scanTopic(
     const total = [...ends].reduce((n, [p, high]) => n + Number(high - starts.get(p)!), 0);
     if (total === 0) return 0;
     let read = 0;
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+    });
     await consumer.connect();
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });

@@ -50,7 +50,7 @@ export function kafkaSecurity(config: Omit<KafkaSettings, 'KAFKA_BROKERS' | 'KAF
 /**
  * How long a kafkajs fetch may wait on the broker for new records (kafkajs' maxWaitTimeInMs, 5 s by
  * default). A stop waits for the fetch in flight, so this bounds how long a consumer of a quiet topic
- * (Q2Q scores, erasure requests, or the input once caught up) takes to stop; records that arrive
+ * (Q2Q scores, erasure requests, the input once caught up, the DLQ tools once read) takes to stop; records that arrive
  * still return at once. An idle consumer sends one fetch a second instead of one every five.
  */
 export const FETCH_MAX_WAIT_MS = 1_000;
