@@ -32,6 +32,14 @@ export interface JourneyClock {
   feedbackWindowMs: number;
 }
 
+// Times come back as the text Date#toISOString() gives (UTC, milliseconds), made by Postgres: parsing
+// timestamptz arrays into Date objects and printing them again was a few percent of the processor's CPU.
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const iso = (t: string) => `to_char((${t}) AT TIME ZONE 'UTC', ${ISO})`;
+/** An array of times as one comma-separated string, in array order ('' when empty or NULL). */
+const isoList = (a: string) =>
+  `coalesce(array_to_string(ARRAY(SELECT ${iso('t.d')} FROM unnest(${a}) WITH ORDINALITY AS t(d, n) ORDER BY t.n), ','), '')`;
+
 const STATE_SQL = `
 WITH u AS (SELECT DISTINCT unnest($1::uuid[]) AS user_id),
 m AS (
@@ -86,12 +94,12 @@ fb AS (
   GROUP BY m.user_id
 )
 SELECT u.user_id::text AS user_id, coalesce(ms.match_count, 0) AS match_count,
-  coalesce(ms.active_count, 0) AS active_count, ms.first_matched_at,
-  coalesce(ev.dates, '{}') AS event_dates, coalesce(ci.dates, '{}') AS checkin_dates,
-  coalesce(ss.dates, '{}') AS skill_share_dates,
+  coalesce(ms.active_count, 0) AS active_count, ${iso('ms.first_matched_at')} AS first_matched_at,
+  ${isoList('ev.dates')} AS event_dates, ${isoList('ci.dates')} AS checkin_dates,
+  ${isoList('ss.dates')} AS skill_share_dates,
   -- least() ignores NULLs: the earlier of the two, or whichever there is.
-  least(ev.active_90, ci.active_90) AS active_90, least(ev.active_180, ci.active_180) AS active_180,
-  coalesce(due.checkin_due, false) AS checkin_due, fb.since AS feedback_pending_since
+  ${iso('least(ev.active_90, ci.active_90)')} AS active_90, ${iso('least(ev.active_180, ci.active_180)')} AS active_180,
+  coalesce(due.checkin_due, false) AS checkin_due, ${iso('fb.since')} AS feedback_pending_since
 FROM u
 LEFT JOIN ms ON ms.user_id = u.user_id
 LEFT JOIN ev ON ev.user_id = u.user_id
@@ -104,17 +112,18 @@ interface StateRow {
   user_id: string;
   match_count: number;
   active_count: number;
-  first_matched_at: Date | null;
-  event_dates: Date[];
-  checkin_dates: Date[];
-  skill_share_dates: Date[];
-  active_90: Date | null;
-  active_180: Date | null;
+  first_matched_at: string | null;
+  /** Comma-separated ISO times. */
+  event_dates: string;
+  checkin_dates: string;
+  skill_share_dates: string;
+  active_90: string | null;
+  active_180: string | null;
   checkin_due: boolean;
-  feedback_pending_since: Date | null;
+  feedback_pending_since: string | null;
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const list = (joined: string): string[] => (joined === '' ? [] : joined.split(','));
 
 export async function readJourneyStates(
   client: pg.PoolClient | pg.Client,
@@ -127,14 +136,14 @@ export async function readJourneyStates(
     userId: r.user_id,
     matchCount: r.match_count,
     activeMatchCount: r.active_count,
-    firstMatchedAt: iso(r.first_matched_at),
-    eventDates: r.event_dates.map((d) => d.toISOString()),
-    checkinDates: r.checkin_dates.map((d) => d.toISOString()),
-    skillShareDates: r.skill_share_dates.map((d) => d.toISOString()),
-    activeFor90Days: iso(r.active_90),
-    activeFor180Days: iso(r.active_180),
+    firstMatchedAt: r.first_matched_at,
+    eventDates: list(r.event_dates),
+    checkinDates: list(r.checkin_dates),
+    skillShareDates: list(r.skill_share_dates),
+    activeFor90Days: r.active_90,
+    activeFor180Days: r.active_180,
     checkinDue: r.checkin_due,
-    feedbackPendingSince: iso(r.feedback_pending_since),
+    feedbackPendingSince: r.feedback_pending_since,
   }));
 }
 
