@@ -7,7 +7,7 @@ import { wholeNumber, type CommandContext, type Wrap } from '../ops-tools/comman
 import { confirm, REFUSED_EXIT, type ChangeOptions } from '../ops-tools/confirm.ts';
 import { createProgress } from '../ops-tools/progress.ts';
 import { findSubject } from '../ops-tools/subject.ts';
-import { replayAll, replayUser, type ReplayResult } from '../replay/replay.ts';
+import { DEFAULT_CHUNK_SIZE, replayAll, replayUser, type ReplayResult } from '../replay/replay.ts';
 import { postgresConnection } from '../store/pg-connection.ts';
 
 interface ReplayOptions extends ChangeOptions {
@@ -23,7 +23,7 @@ export function registerReplay(program: Command, wrap: Wrap): void {
       'rebuild the Buddy projections from buddy_system_events (all, or one user); the processor must be stopped',
     )
     .option('--user <id>', 'only this person: a CSR user id, a Buddy user id or an email')
-    .option('--chunk-size <n>', 'events per transaction (default 2000)', wholeNumber('--chunk-size'))
+    .option('--chunk-size <n>', `events per transaction (default ${DEFAULT_CHUNK_SIZE})`, wholeNumber('--chunk-size'))
     .option('--force', 'run even though the consumer group has members (the processor is running)')
     .option('--dry-run', 'report what would be reset and re-applied; change nothing')
     .option('--yes', 'replay without asking')

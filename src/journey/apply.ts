@@ -41,13 +41,14 @@ export interface JourneyChanges {
 
 /**
  * Evaluates the journey of `userIds` (their derived locks held by the caller) for the rules triggered
- * by `scope`, and writes the changes with their outbox records.
+ * by `scope`, and writes the changes with their outbox records (none when `publish` is false).
  */
 export async function applyJourney(
   tx: pg.PoolClient,
   userIds: string[],
   scope: { triggers: ReadonlySet<EventType> } | { sweep: true },
   clock: JourneyClock,
+  publish = true,
 ): Promise<JourneyChanges> {
   if (userIds.length === 0) return { milestonesReached: 0, flagsChanged: 0 };
   const states = await readJourneyStates(tx, userIds, clock);
@@ -57,7 +58,7 @@ export async function applyJourney(
   for (const m of reached) outbox.push(milestoneRecord(m.userId, m.milestone, m.reachedAt, m.rule));
   const changed = await writeFlags(tx, outcome.flags, clock.now);
   for (const f of changed) outbox.push(flagRecord(f));
-  await writeOutbox(tx, outbox);
+  if (publish) await writeOutbox(tx, outbox);
   return { milestonesReached: reached.length, flagsChanged: changed.length };
 }
 

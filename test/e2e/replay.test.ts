@@ -93,6 +93,24 @@ describe('bin/buddy-stream replay', () => {
     expect((await stream.pool.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n).toBe(outbox);
   });
 
+  it('in many small chunks (each read while the one before is applied) rebuilds the same', async () => {
+    const events = (await stream.pool.query('SELECT count(*)::int AS n FROM buddy_system_events')).rows[0].n;
+    expect(events).toBeGreaterThan(10 * 37);
+    await stream.pool.query('DELETE FROM buddy_events');
+    await stream.pool.query('DELETE FROM journey_milestones');
+    const outbox = (await stream.pool.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n;
+
+    const result = await runCli(['replay', '--yes', '--quiet', '--chunk-size', '37'], stream.env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`re-applied ${events} events`);
+    const after = await state(stream);
+    expect(after.snapshot).toEqual(before.snapshot);
+    expect(after.tables).toEqual(before.tables);
+    expect(after.flags).toEqual(before.flags);
+    expect((await stream.pool.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n).toBe(outbox);
+  });
+
   it('--user rebuilds one person (given by email) and leaves everyone else as they were', async () => {
     const { rows } = await stream.pool
       .query(`SELECT u.email, m.participant_id::text AS id FROM buddy_matches m
