@@ -23,7 +23,11 @@ export function registerReplay(program: Command, wrap: Wrap): void {
       'rebuild the Buddy projections from buddy_system_events (all, or one user); the processor must be stopped',
     )
     .option('--user <id>', 'only this person: a CSR user id, a Buddy user id or an email')
-    .option('--chunk-size <n>', `events per transaction (default ${DEFAULT_CHUNK_SIZE})`, wholeNumber('--chunk-size'))
+    .option(
+      '--chunk-size <n>',
+      `events per transaction (default ${DEFAULT_CHUNK_SIZE})`,
+      wholeNumber('--chunk-size'),
+    )
     .option('--force', 'run even though the consumer group has members (the processor is running)')
     .option('--dry-run', 'report what would be reset and re-applied; change nothing')
     .option('--yes', 'replay without asking')
