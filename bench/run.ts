@@ -113,7 +113,7 @@ async function main() {
     `| (a) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafka ? rdkafka.rate.toFixed(0) : 'n/a'} | ${rdkafka ? `${rdkafka.seconds.toFixed(1)} s, peak RSS ${rdkafka.rssMb} MB` : 'node-rdkafka did not build'} |`,
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,
     `| (c) | COPY of the same rows from prepared data | ${rateC.toFixed(0)} | no Kafka, no validation |`,
-    `| (d) | latency at ${values.rate} events/s | p50 ${latency.p50} ms, p99 ${latency.p99} ms | ${latency.samples} events |`,
+    `| (d) | latency at ${values.rate} events/s (the producer in its own process) | p50 ${latency.p50} ms, p99 ${latency.p99} ms | ${latency.samples} events, ${latency.batches} batches |`,
     `| (e) | replay from buddy_system_events | ${Number.isNaN(rateE) ? 'n/a' : rateE.toFixed(0)} | |`,
     '',
     `a/b = ${(rateA / rateB).toFixed(1)}x, a/c = ${((100 * rateA) / rateC).toFixed(0)}%`,
