@@ -72,8 +72,9 @@ export async function applyUserEvents(
       outcomes.set(row.event_id, { kind: 'parked', waitingFor: { kind: 'user', ref: buddyUserId } });
       continue;
     }
+    // A profile update with a new email is routine (info); a new email another user holds is not (warn).
     if (row.outcome === 'email_changed')
-      log.warn({ buddyUserId, userId: row.user_id }, 'email changed for a linked Buddy user');
+      log.info({ buddyUserId, userId: row.user_id }, 'email changed for a linked Buddy user');
     if (row.outcome === 'email_kept')
       log.warn({ buddyUserId, userId: row.user_id }, 'new email belongs to another user; kept');
     if (row.outcome === 'linked_by_email')
