@@ -140,7 +140,7 @@ async function applyQueue(
     if (round > 1000) throw new Error('unparking did not converge after 1000 rounds');
   }
   await refreshDerived(tx, state, stats);
-  await evaluateJourneyRules(tx, state.touched, stats, options, batchTime);
+  await evaluateJourneyRules(tx, state, stats, options, batchTime);
   if (state.importCompleted) await recomputeCompanyMetrics(tx);
   return stats;
 }
@@ -148,7 +148,7 @@ async function applyQueue(
 /** The journey rules triggered by the event types applied, for every user the batch touched. */
 async function evaluateJourneyRules(
   tx: pg.PoolClient,
-  touched: Map<string, string | null>,
+  { touched, publish }: State,
   stats: ApplyStats,
   options: ApplyOptions,
   batchTime: string | null,
@@ -162,7 +162,7 @@ async function evaluateJourneyRules(
     [...touched.keys()],
     { triggers },
     { now, feedbackWindowMs: options.feedbackWindowMs },
-    options.publish ?? true,
+    publish,
   );
   stats.journeyChanges += changes.milestonesReached + changes.flagsChanged;
 }

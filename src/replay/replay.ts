@@ -68,7 +68,7 @@ async function applyChunk(tx: pg.PoolClient, events: BuddyEvent[], deps: ReplayD
     feedbackWindowMs: deps.feedbackWindowMs,
     publish: false,
   });
-  // Nothing was enqueued; this keeps it so whatever a future code path enqueues.
+  // publish: false enqueues nothing; this guard keeps a replay silent should any code path enqueue.
   await tx.query(DROP_NEW_OUTBOX_ROWS);
   return stats;
 }
