@@ -1,7 +1,7 @@
 -- The least-privilege role `buddy-stream run` connects as: read and write the rows it projects, nothing
 -- else. No DDL (migrations run as the schema owner: k8s/migration-job.yaml), no TRUNCATE, no DELETE but
 -- where the processor deletes (expired parked events from the raw store; unparked events; recomputed
--- company metrics).
+-- company metrics; a person erased on request, and their unsent outbox records).
 --
 --   psql -v role=buddy_stream_processor [-v password=SECRET] -d buddy_stream -f sql/roles/buddy-stream-processor.sql
 --
@@ -64,6 +64,11 @@ GRANT SELECT ON outbox_unsent TO :"role"; -- the outbox backlog gauges
 
 -- Parked events leave parked_events when applied; expired ones leave the raw store (dead-lettered).
 GRANT DELETE ON parked_events, buddy_system_events TO :"role";
+
+-- GDPR erasure requests, which `run` consumes (src/gdpr/erase.ts): the person's user row is deleted (its
+-- links, enrolment and journey rows go by ON DELETE CASCADE, which runs as the tables' owner) and their
+-- unsent Q2Q records are dropped from the outbox.
+GRANT DELETE ON users, outbox TO :"role";
 
 -- A completed `buddy.import.batch` recomputes its companies' period metrics (src/metrics/company-period.ts):
 -- a placeholder row for a tenant not seen yet, and the periods replaced.

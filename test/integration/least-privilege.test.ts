@@ -1,11 +1,14 @@
 // sql/roles/buddy-stream-processor.sql: the processor runs the whole pipeline under the role it creates
-// (every event type, parking, unparking, a dead letter, a park timeout, the outbox and state gauges), and
-// the role is refused what the processor never does.
+// (every event type, parking, unparking, a dead letter, a park timeout, the outbox and state gauges) and a
+// GDPR erasure, and the role is refused what the processor never does.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eraseSubject } from '../../src/gdpr/erase.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+import { findSubject } from '../../src/ops-tools/subject.ts';
 import { requireBinary } from '../support/binaries.ts';
 import { databaseUrl, withAdmin } from '../support/database.ts';
 import { busEnvelope, flatEnvelope, sampleUsers, validData } from '../support/samples.ts';
@@ -122,11 +125,34 @@ describe.skipIf(!psql.path)(`the least-privilege processor role ${psql.skipReaso
     expect((await ops.ready()).ok).toBe(true);
   });
 
+  it('erases a person as that role (`run` consumes the erasure requests on its own pool)', async () => {
+    // The users of the test before: the participant is erased, their match moves to a tombstone.
+    const pool = new pg.Pool({ connectionString: roleUrl, max: 2 });
+    try {
+      const subject = await findSubject(pool, sampleUsers.participant.email);
+      expect(subject?.userId).toBeTruthy();
+      const result = await eraseSubject(pool, subject!, { log: createLogger({ level: 'silent' }) });
+      expect(result.tombstoneId).toBeTruthy();
+    } finally {
+      await pool.end();
+    }
+    const left = await stream.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM users WHERE lower(email) = $1',
+      [sampleUsers.participant.email],
+    );
+    expect(left.rows[0]!.n).toBe('0');
+    const moved = await stream.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM buddy_matches WHERE participant_id = $1::uuid',
+      [(await stream.pool.query('SELECT id FROM users WHERE email LIKE $1', ['erased-%'])).rows[0]?.id],
+    );
+    expect(moved.rows[0]!.n).toBe('1');
+  });
+
   it.each([
     ['DROP TABLE buddy_checkins', /must be owner/],
     ['ALTER TABLE users ADD COLUMN nickname text', /must be owner/],
     ['TRUNCATE parked_events', /permission denied/],
-    ['DELETE FROM users', /permission denied/],
+    ['DELETE FROM user_external_ids', /permission denied/],
     ['DELETE FROM stream_offsets', /permission denied/],
     ['SELECT * FROM pgmigrations', /permission denied/],
     ['UPDATE companies SET name = name', /permission denied/],
