@@ -175,6 +175,7 @@ export const SETTINGS = {
   PARK_TIMEOUT: { default: '24h', schema: duration('PARK_TIMEOUT') },
   FEEDBACK_WINDOW: { default: '14d', schema: duration('FEEDBACK_WINDOW') },
   JOURNEY_SWEEP_INTERVAL: { default: '1m', schema: duration('JOURNEY_SWEEP_INTERVAL') },
+  OUTBOX_RETENTION: { default: '7d', schema: duration('OUTBOX_RETENTION') },
   SHUTDOWN_TIMEOUT: { default: '30s', schema: duration('SHUTDOWN_TIMEOUT') },
   // '' = no registry: a Confluent-framed record is then dead-lettered (schema_unavailable).
   SCHEMA_REGISTRY_URL: { default: '', schema: registryUrl },

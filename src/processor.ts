@@ -8,7 +8,7 @@ import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from './kafka/client.ts';
 import { createDeadLetterSink } from './kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from './kafka/rejoin.ts';
 import { createFrameResolver } from './kafka/schema-registry-decoder.ts';
-import { createOutboxRelay } from './q2q/outbox-relay.ts';
+import { createOutboxRelay, pruneSentOutbox } from './q2q/outbox-relay.ts';
 import { sweepJourney } from './journey/sweep.ts';
 import { createScoreIngestor } from './q2q/ingest.ts';
 import type { Logger } from './ops/logger.ts';
@@ -295,6 +295,14 @@ export function createProcessor({
       metrics.parkedEvents.set(await countParked(pool));
     } catch (error) {
       log.error({ err: (error as Error).message }, 'park timeout sweep failed; next sweep retries');
+    }
+    try {
+      const pruned = await pruneSentOutbox(pool, config.OUTBOX_RETENTION);
+      metrics.outboxPruned.inc(pruned);
+      if (pruned > 0)
+        log.info({ records: pruned }, 'outbox: published records past OUTBOX_RETENTION deleted');
+    } catch (error) {
+      log.error({ err: (error as Error).message }, 'outbox prune failed; next sweep retries');
     }
   }
 

@@ -37,6 +37,8 @@ export interface Metrics {
   outboxOldestAge: Gauge;
   /** For the outbox relay: seconds from the outbox row's created_at to the broker's acknowledgement. */
   publishLatency: Histogram<'topic'>;
+  /** Sent outbox records deleted past OUTBOX_RETENTION. */
+  outboxPruned: Counter;
   buildInfo: Gauge<'version' | 'node'>;
   /** The parked and outbox gauges ask `probe` at each scrape (at most once a second); unset, they keep their value. */
   setStateProbe(probe: (() => Promise<StateSnapshot>) | undefined): void;
@@ -116,6 +118,11 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
       help: 'From an outbox record being written to the broker acknowledging it.',
       labelNames: ['topic'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    outboxPruned: new Counter({
+      name: 'buddy_stream_outbox_pruned_records_total',
+      help: 'Published outbox records deleted once older than OUTBOX_RETENTION.',
       registers,
     }),
     registry,

@@ -22,6 +22,34 @@ const Q = {
 
 export const RECORD_ID_HEADER = 'buddy-stream.record-id';
 
+// Sent rows (at or behind the cursor) older than the retention, oldest first, a bounded number per
+// statement. The advisory lock keeps the replicas from deleting the same rows side by side: one prunes.
+const PRUNE = `WITH c AS (SELECT tx, seq FROM outbox_cursor WHERE pg_try_advisory_xact_lock(hashtext('buddy-stream.outbox-prune'))),
+  doomed AS (
+    SELECT o.id FROM outbox o, c
+    WHERE (o.tx, o.seq) <= (c.tx, c.seq) AND o.created_at < now() - make_interval(secs => $1::float8 / 1000)
+    ORDER BY o.tx, o.seq LIMIT $2)
+  DELETE FROM outbox o USING doomed WHERE o.id = doomed.id`;
+
+/**
+ * Deletes outbox records the relay published longer than `retentionMs` ago (by the row's created_at), up
+ * to `maxRows` in statements of `batchRows`; returns how many. Unsent records are never deleted, however
+ * old. Without it the outbox grows by every Q2Q text and journey change forever, and so do its indexes.
+ */
+export async function pruneSentOutbox(
+  pool: pg.Pool,
+  retentionMs: number,
+  { batchRows = 5_000, maxRows = 100_000 } = {},
+): Promise<number> {
+  let deleted = 0;
+  while (deleted < maxRows) {
+    const n = (await pool.query(PRUNE, [retentionMs, Math.min(batchRows, maxRows - deleted)])).rowCount ?? 0;
+    deleted += n;
+    if (n < batchRows) break;
+  }
+  return deleted;
+}
+
 export interface OutboxRelay {
   /** Publishes what is pending now; resolves with how many records it published. */
   drain(): Promise<number>;

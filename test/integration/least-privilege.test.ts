@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eraseSubject } from '../../src/gdpr/erase.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { findSubject } from '../../src/ops-tools/subject.ts';
+import { pruneSentOutbox } from '../../src/q2q/outbox-relay.ts';
 import { requireBinary } from '../support/binaries.ts';
 import { databaseUrl, withAdmin } from '../support/database.ts';
 import { busEnvelope, flatEnvelope, sampleUsers, validData } from '../support/samples.ts';
@@ -146,6 +147,19 @@ describe.skipIf(!psql.path)(`the least-privilege processor role ${psql.skipReaso
       [(await stream.pool.query('SELECT id FROM users WHERE email LIKE $1', ['erased-%'])).rows[0]?.id],
     );
     expect(moved.rows[0]!.n).toBe('1');
+  });
+
+  it('prunes the published outbox as that role (the park sweep, past OUTBOX_RETENTION)', async () => {
+    const sent = `SELECT count(*)::int AS n FROM outbox o, outbox_cursor c WHERE (o.tx, o.seq) <= (c.tx, c.seq)`;
+    // The texts of the pipeline's check-in, feedback and session, published by the processor's relay.
+    expect((await stream.pool.query<{ n: number }>(sent)).rows[0]!.n).toBeGreaterThan(0);
+    const pool = new pg.Pool({ connectionString: roleUrl, max: 1 });
+    try {
+      expect(await pruneSentOutbox(pool, 0)).toBeGreaterThan(0);
+    } finally {
+      await pool.end();
+    }
+    expect((await stream.pool.query<{ n: number }>(sent)).rows[0]!.n).toBe(0);
   });
 
   it.each([

@@ -1,12 +1,12 @@
 // The outbox relay's cursor (migration 0112) against the real Postgres and broker: a record is published
 // once its transaction and every older one have ended, whatever order they commit in; nothing is skipped,
-// nothing is published twice by relays draining side by side.
+// nothing is published twice by relays draining side by side; published records leave after the retention.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIdempotentProducer } from '../../src/kafka/client.ts';
 import { createLogger } from '../../src/ops/logger.ts';
-import { createOutboxRelay, RECORD_ID_HEADER } from '../../src/q2q/outbox-relay.ts';
+import { createOutboxRelay, pruneSentOutbox, RECORD_ID_HEADER } from '../../src/q2q/outbox-relay.ts';
 import { createTestStream, type TestStream } from '../support/stream.ts';
 
 const streams: TestStream[] = [];
@@ -105,6 +105,28 @@ describe('outbox relay cursor', () => {
     const seen = records.map((m) => m.headers[RECORD_ID_HEADER]);
     expect(seen).toHaveLength(ids.length);
     expect(new Set(seen)).toEqual(new Set(ids));
+    await producer.disconnect();
+  });
+
+  it('prunes published records past the retention, never an unsent one', async () => {
+    const { s, producer, relay } = await setup('relayprune');
+    const [old1, old2, recent, unsentOld] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    for (const id of [old1, old2, recent]) await s.pool.query(ENQUEUE, [id, JSON.stringify({ id })]);
+    expect(await drainUntil([relay()], 3)).toBe(3);
+    await s.pool.query(ENQUEUE, [unsentOld, JSON.stringify({ id: unsentOld })]);
+    await s.pool.query(
+      "UPDATE outbox SET created_at = now() - interval '2 days' WHERE id = ANY($1::uuid[])",
+      [[old1, old2, unsentOld]],
+    );
+    const day = 86_400_000;
+    // One row per statement: the loop goes on until a statement deletes fewer than it may.
+    expect(await pruneSentOutbox(s.pool, day, { batchRows: 1 })).toBe(2);
+    expect(await pruneSentOutbox(s.pool, day)).toBe(0);
+    const left = await s.pool.query<{ id: string }>('SELECT id::text AS id FROM outbox ORDER BY seq');
+    expect(left.rows.map((r) => r.id)).toEqual([recent, unsentOld]);
+    // The unsent one is still published, and then pruned too.
+    expect(await drainUntil([relay()], 1)).toBe(1);
+    expect(await pruneSentOutbox(s.pool, day)).toBe(1);
     await producer.disconnect();
   });
 });
