@@ -1,10 +1,15 @@
 // Writes what the journey rules decided: milestones (reached once; the earliest time wins), flags (a row
 // per user and flag, written when the value or expiry changes), and an outbox record for each change.
 import type pg from 'pg';
-import type { EventType } from '../contracts/index.ts';
 import type { OutboxRow } from '../q2q/text-record.ts';
 import { writeOutbox } from '../store/staging.ts';
-import { evaluateJourney, type ReachedMilestone, type WantedFlag } from './evaluate.ts';
+import {
+  evaluateJourney,
+  rulesInScope,
+  type JourneyScope,
+  type ReachedMilestone,
+  type WantedFlag,
+} from './evaluate.ts';
 import { flagRecord, milestoneRecord, type ChangedFlag } from './records.ts';
 import { JOURNEY_RULES } from './rules.ts';
 import { readJourneyStates, type JourneyClock } from './state.ts';
@@ -40,18 +45,20 @@ export interface JourneyChanges {
 }
 
 /**
- * Evaluates the journey of `userIds` (their derived locks held by the caller) for the rules triggered
- * by `scope`, and writes the changes with their outbox records (none when `publish` is false).
+ * Evaluates the journey of `userIds` (their derived locks held by the caller) for the rules in `scope`,
+ * and writes the changes with their outbox records (none when `publish` is false). The state of a user
+ * with no rule in scope is not read.
  */
 export async function applyJourney(
   tx: pg.PoolClient,
   userIds: string[],
-  scope: { triggers: ReadonlySet<EventType> } | { sweep: true },
+  scope: JourneyScope,
   clock: JourneyClock,
   publish = true,
 ): Promise<JourneyChanges> {
-  if (userIds.length === 0) return { milestonesReached: 0, flagsChanged: 0 };
-  const states = await readJourneyStates(tx, userIds, clock);
+  const evaluated = userIds.filter((u) => rulesInScope(JOURNEY_RULES, scope, u).length > 0);
+  if (evaluated.length === 0) return { milestonesReached: 0, flagsChanged: 0 };
+  const states = await readJourneyStates(tx, evaluated, clock);
   const outcome = evaluateJourney(JOURNEY_RULES, states, scope, clock.now);
   const outbox: OutboxRow[] = [];
   const reached = await writeMilestones(tx, outcome.milestones);

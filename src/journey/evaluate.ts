@@ -24,21 +24,36 @@ export interface JourneyOutcome {
 }
 
 /**
- * Evaluates the rules triggered by `triggers` (or, with `sweep`, the swept flag rules) for each state.
- * A flag whose expiry has passed on the event-time clock `now` is false.
+ * What is evaluated: for each user, the rules triggered by the event types applied for that user (a
+ * user's state changes only through events that touch them; what changes with the passing of event time
+ * alone is the swept flags'), or, with `sweep`, the swept flag rules for every user.
+ */
+export type JourneyScope = { triggers: ReadonlyMap<string, ReadonlySet<EventType>> } | { sweep: true };
+
+/** The rules `scope` evaluates for `userId`. */
+export function rulesInScope(
+  rules: readonly JourneyRule[],
+  scope: JourneyScope,
+  userId: string,
+): JourneyRule[] {
+  if ('sweep' in scope) return rules.filter((rule) => isFlagRule(rule) && rule.swept);
+  const types = scope.triggers.get(userId);
+  return types ? rules.filter((rule) => rule.triggers.some((t) => types.has(t))) : [];
+}
+
+/**
+ * Evaluates the rules in `scope` for each state. A flag whose expiry has passed on the event-time clock
+ * `now` is false.
  */
 export function evaluateJourney(
   rules: readonly JourneyRule[],
   states: readonly JourneyState[],
-  scope: { triggers: ReadonlySet<EventType> } | { sweep: true },
+  scope: JourneyScope,
   now: string,
 ): JourneyOutcome {
-  const selected = rules.filter((rule) =>
-    'sweep' in scope ? isFlagRule(rule) && rule.swept : rule.triggers.some((t) => scope.triggers.has(t)),
-  );
   const outcome: JourneyOutcome = { milestones: [], flags: [] };
   for (const state of states) {
-    for (const rule of selected) {
+    for (const rule of rulesInScope(rules, scope, state.userId)) {
       if (isFlagRule(rule)) outcome.flags.push(wantedFlag(rule, state, now));
       else {
         const reached = reachedMilestone(rule, state);

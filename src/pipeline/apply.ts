@@ -5,6 +5,8 @@ import { parseEnvelope, primaryUserOf, type BuddyEvent, type EventType } from '.
 import type { RecordPosition } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import { applyJourney } from '../journey/apply.ts';
+import { rulesInScope, type JourneyScope } from '../journey/evaluate.ts';
+import { JOURNEY_RULES } from '../journey/rules.ts';
 import { recomputeCompanyMetrics } from '../metrics/company-period.ts';
 import { readEventClock } from '../journey/state.ts';
 import type { OutboxRow } from '../q2q/text-record.ts';
@@ -127,7 +129,7 @@ async function applyQueue(
   options: ApplyOptions,
   batchTime: string | null,
 ): Promise<ApplyStats> {
-  const state: State = { touched: new Map<string, string | null>(), publish: options.publish ?? true };
+  const state: State = { touched: new Map<string, Touched>(), publish: options.publish ?? true };
   let queue = incoming;
   // Round 0 applies the batch's own events; a refusal there is handled by the caller (record by record).
   // Later rounds apply what the new users and matches unparked: there a refused event is dead-lettered
@@ -139,28 +141,34 @@ async function applyQueue(
     created = await applyUnparked(tx, queue, stats, state, log);
     if (round > 1000) throw new Error('unparking did not converge after 1000 rounds');
   }
-  await refreshDerived(tx, state, stats);
-  await evaluateJourneyRules(tx, state, stats, options, batchTime);
+  const scope: JourneyScope = {
+    triggers: new Map([...state.touched].map(([user, { types }]) => [user, types])),
+  };
+  // The users some journey rule is triggered for.
+  const journey = [...state.touched.keys()].filter((u) => rulesInScope(JOURNEY_RULES, scope, u).length > 0);
+  await refreshDerived(tx, state, journey);
+  await evaluateJourneyRules(tx, journey, scope, state.publish, stats, options, batchTime);
   if (state.importCompleted) await recomputeCompanyMetrics(tx);
   return stats;
 }
 
-/** The journey rules triggered by the event types applied, for every user the batch touched. */
+/** For each of `users`, the journey rules triggered by the event types applied for them (`scope`). */
 async function evaluateJourneyRules(
   tx: pg.PoolClient,
-  { touched, publish }: State,
+  users: string[],
+  scope: JourneyScope,
+  publish: boolean,
   stats: ApplyStats,
   options: ApplyOptions,
   batchTime: string | null,
 ): Promise<void> {
-  const triggers = new Set(Object.keys(stats.appliedByType) as EventType[]);
-  if (touched.size === 0 || triggers.size === 0) return;
+  if (users.length === 0) return;
   const now = await readEventClock(tx, options.groupId, batchTime);
   if (now === null) return;
   const changes = await applyJourney(
     tx,
-    [...touched.keys()],
-    { triggers },
+    users,
+    scope,
     { now, feedbackWindowMs: options.feedbackWindowMs },
     publish,
   );
@@ -175,8 +183,10 @@ export function latestEventTime(items: { event: BuddyEvent }[]): string | null {
 }
 
 type Created = { users: string[]; matches: string[] };
+/** A user the batch touched: the latest activity time (null: none), the event types applied for them. */
+type Touched = { at: string | null; types: Set<EventType> };
 type State = {
-  touched: Map<string, string | null>;
+  touched: Map<string, Touched>;
   /** ApplyOptions.publish. */
   publish: boolean;
   /** A `buddy.import.batch` complete event was applied: company metrics are recomputed. */
@@ -279,7 +289,7 @@ async function applyWave(
         continue;
       }
       if (result.linked) created.users.push(event.data.userId);
-      touch(state.touched, result.userId, null);
+      touch(state.touched, result.userId, null, event.type);
       outcomes.push({
         item,
         projection: { kind: 'applied', rows: {}, users: [], primaryBuddyId: event.data.userId },
@@ -350,7 +360,7 @@ async function writeOutcomes(
     if (item.event.type === 'buddy.import.batch' && item.event.data.phase === 'complete')
       state.importCompleted = true;
     const activityAt = isUserEvent(item.event) ? null : item.event.timestamp;
-    for (const user of projection.users) touch(state.touched, user, activityAt);
+    for (const user of projection.users) touch(state.touched, user, activityAt, item.event.type);
     stats.applied++;
     stats.appliedByType[item.event.type] = (stats.appliedByType[item.event.type] ?? 0) + 1;
   }
@@ -501,32 +511,36 @@ async function knownEventIds(tx: pg.PoolClient, ids: string[]): Promise<Set<stri
 
 /**
  * Derived per-user state. The activity time is merged atomically; enrolment and the match flags are
- * recomputed from the tables, only when matches or registrations changed, under the users' derived
+ * recomputed from the tables for the users a match or user event touched, under the users' derived
  * locks: without them two transactions touching the same user (a match ending on one partition, a
- * registration on another) could each compute from a snapshot without the other's change.
+ * registration on another) could each compute from a snapshot without the other's change. The locks
+ * also cover the users whose journey rules run after this.
  */
-async function refreshDerived(tx: pg.PoolClient, state: State, stats: ApplyStats): Promise<void> {
-  const { touched } = state;
+async function refreshDerived(tx: pg.PoolClient, { touched }: State, journey: string[]): Promise<void> {
   if (touched.size === 0) return;
   const users = [...touched.keys()];
-  await tx.query(SQL.recordActivity, [users, users.map((u) => touched.get(u) ?? null)]);
-  // The journey rules read these users' state too: the lock is taken whenever rules will run.
+  await tx.query(SQL.recordActivity, [users, users.map((u) => touched.get(u)!.at)]);
+  const refreshed = users.filter((u) => [...touched.get(u)!.types].some(changesMatchesOrPeople));
   await lockReferences(
     tx,
-    users.map((ref) => ({ kind: 'derived', ref })),
+    [...new Set([...refreshed, ...journey])].map((ref) => ({ kind: 'derived', ref })),
   );
-  const types = Object.keys(stats.appliedByType);
-  const matchesOrPeopleChanged = types.some(
-    (t) => t.startsWith('buddy.match.') || t.startsWith('buddy.user.'),
-  );
-  if (!matchesOrPeopleChanged) return;
-  await tx.query(SQL.refreshEnrollments, [users]);
-  await tx.query(SQL.refreshMatchFlags, [users]);
+  if (refreshed.length === 0) return;
+  await tx.query(SQL.refreshEnrollments, [refreshed]);
+  await tx.query(SQL.refreshMatchFlags, [refreshed]);
 }
 
-function touch(touched: Map<string, string | null>, user: string, at: string | null): void {
-  const previous = touched.get(user) ?? null;
-  touched.set(user, previous === null || (at !== null && at > previous) ? (at ?? previous) : previous);
+const changesMatchesOrPeople = (type: EventType) =>
+  type.startsWith('buddy.match.') || type.startsWith('buddy.user.');
+
+function touch(touched: Map<string, Touched>, user: string, at: string | null, type: EventType): void {
+  const entry = touched.get(user);
+  if (!entry) {
+    touched.set(user, { at, types: new Set([type]) });
+    return;
+  }
+  if (at !== null && (entry.at === null || at > entry.at)) entry.at = at;
+  entry.types.add(type);
 }
 
 function earliestEndPerMatch<T extends { id: string; ended_at: string; end_reason: string }>(rows: T[]): T[] {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateJourney } from '../../src/journey/evaluate.ts';
+import type { EventType } from '../../src/contracts/index.ts';
+import { evaluateJourney, rulesInScope } from '../../src/journey/evaluate.ts';
 import { JOURNEY_RULES, allOf, nth } from '../../src/journey/rules.ts';
 import type { JourneyState } from '../../src/journey/state.ts';
 
@@ -26,11 +27,16 @@ const milestonesOf = (s: JourneyState, now = day(400)) =>
           JOURNEY_RULES,
           [s],
           {
-            triggers: new Set([
-              'buddy.checkin.completed',
-              'buddy.event.logged',
-              'buddy.match.created',
-              'buddy.skill_share.completed',
+            triggers: new Map([
+              [
+                s.userId,
+                new Set([
+                  'buddy.checkin.completed',
+                  'buddy.event.logged',
+                  'buddy.match.created',
+                  'buddy.skill_share.completed',
+                ] as const),
+              ],
             ]),
           },
           now,
@@ -72,16 +78,25 @@ describe('journey rules', () => {
     );
   });
 
-  it('only the rules an event type triggers are evaluated', () => {
+  it('only the rules an event type triggers are evaluated, for the user it was applied for', () => {
     const s = state({ eventDates: [day(1)] });
+    const other = state({ userId: 'u2', eventDates: [day(1)], activeMatchCount: 1 });
     const outcome = evaluateJourney(
       JOURNEY_RULES,
-      [s],
-      { triggers: new Set(['buddy.feedback.submitted']) },
+      [s, other],
+      {
+        triggers: new Map<string, ReadonlySet<EventType>>([
+          [s.userId, new Set(['buddy.feedback.submitted'])],
+          [other.userId, new Set(['buddy.event.logged'])],
+        ]),
+      },
       day(2),
     );
-    expect(outcome.milestones).toEqual([]);
-    expect(outcome.flags.map((f) => f.flag)).toEqual(['buddy_feedback_pending']);
+    // u1's feedback does not evaluate u2's flags, nor u2's activity u1's milestones.
+    expect(outcome.flags.map((f) => [f.userId, f.flag])).toEqual([['u1', 'buddy_feedback_pending']]);
+    expect(outcome.milestones.map((m) => [m.userId, m.milestone])).toEqual([['u2', 'first_meeting']]);
+    // A user the scope does not name is not evaluated at all.
+    expect(rulesInScope(JOURNEY_RULES, { triggers: new Map() }, 'u3')).toEqual([]);
   });
 
   it('a pending-feedback flag lapses 30 days after it was raised', () => {
