@@ -3,6 +3,8 @@
 // and prints the statements by total time, the batch sizes, and the share of wall time spent waiting on
 // Postgres. --cpu-prof FILE also writes a V8 CPU profile of the processing alone (not the publishing),
 // for Chrome DevTools or speedscope, and prints its top functions by self time.
+// --rate R [--seconds S]: the same statement table for bench (d)'s steady rate instead of a backlog (R
+// events/s for S seconds from a producer in its own process), with the latency and the time per batch.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
@@ -10,6 +12,7 @@ import pg from 'pg';
 import { createKafka } from '../src/kafka/client.ts';
 import { createMetrics } from '../src/ops/metrics.ts';
 import { createProcessor } from '../src/processor.ts';
+import { measureLatency } from './latency.ts';
 import { benchStream, count, log, publishProgramme } from './support.ts';
 
 const { values } = parseArgs({
@@ -17,6 +20,8 @@ const { values } = parseArgs({
     events: { type: 'string', default: '50000' },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string', default: '20' },
   },
 });
 
@@ -70,8 +75,49 @@ function instrument(): void {
   } as typeof pg.Client.prototype.query;
 }
 
+/** The statements by total time, the longest first. */
+function statementTable(batches?: number): string[] {
+  const out = [
+    `| ms total | calls | ms/call |${batches ? ' ms/batch |' : ''} statement |`,
+    `|---:|---:|---:|${batches ? '---:|' : ''}---|`,
+  ];
+  const sorted = [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30);
+  for (const [label, t] of sorted)
+    out.push(
+      `| ${t.ms.toFixed(0)} | ${t.calls} | ${(t.ms / t.calls).toFixed(2)} |` +
+        `${batches ? ` ${(t.ms / batches).toFixed(1)} |` : ''} \`${label}\` |`,
+    );
+  return out;
+}
+
+/** --rate: bench (d) with the statements timed. */
+async function steady(rate: number, seconds: number) {
+  const stream = await benchStream('p');
+  const started = performance.now();
+  const cpuStart = process.cpuUsage();
+  const loopStart = performance.eventLoopUtilization();
+  busyMs = 0;
+  const latency = await measureLatency(stream, { ratePerSecond: rate, seconds });
+  const wall = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const loop = performance.eventLoopUtilization(loopStart);
+  const out = [
+    `${latency.samples} events at ${rate}/s: p50 ${latency.p50.toFixed(0)} ms, p99 ${latency.p99.toFixed(0)} ms; ` +
+      `${latency.batches} batches, mean ${(latency.samples / Math.max(1, latency.batches)).toFixed(0)} records`,
+    `process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of ${wall.toFixed(1)} s wall (start and stop ` +
+      `included; event loop busy ${(100 * loop.utilization).toFixed(0)}%); some Postgres statement in flight ` +
+      `${(busyMs / 1000).toFixed(1)} s`,
+    '',
+    ...statementTable(latency.batches),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+  if (!values.keep) await stream.drop();
+  else await stream.pool.end();
+}
+
 async function main() {
   instrument();
+  if (values.rate) return steady(Number(values.rate), Number(values.seconds));
   const events = Number(values.events);
   const stream = await benchStream('p');
   const stats = await publishProgramme(stream, { seed: 42, targetEvents: events });
@@ -151,12 +197,7 @@ async function main() {
       `batches busy ${batchSeconds.toFixed(1)} s`,
   );
   out.push(`parked, peak sampled: ${[...parkedPeak].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
-  out.push('');
-  out.push('| ms total | calls | ms/call | statement |');
-  out.push('|---:|---:|---:|---|');
-  const sorted = [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30);
-  for (const [label, t] of sorted)
-    out.push(`| ${t.ms.toFixed(0)} | ${t.calls} | ${(t.ms / t.calls).toFixed(2)} | \`${label}\` |`);
+  out.push('', ...statementTable());
   if (cpuTop.length > 0) out.push('', `CPU profile in ${values['cpu-prof']}; self time:`, ...cpuTop);
   process.stdout.write(out.join('\n') + '\n');
   if (!values.keep) await stream.drop();

@@ -46,8 +46,9 @@ export interface JourneyChanges {
 
 /**
  * Evaluates the journey of `userIds` (their derived locks held by the caller) for the rules in `scope`,
- * and writes the changes with their outbox records (none when `publish` is false). The state of a user
- * with no rule in scope is not read.
+ * and writes the changes with their outbox records (none when `publish` is false; the caller has made
+ * the staging tables in this transaction: ensureStaging). The state of a user with no rule in scope is
+ * not read.
  */
 export async function applyJourney(
   tx: pg.PoolClient,

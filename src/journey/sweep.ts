@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { Logger } from '../ops/logger.ts';
 import { lockReferences, REFERENCE_LOCK_SPACE } from '../pipeline/references.ts';
+import { ensureStaging } from '../store/staging.ts';
 import { applyJourney, type JourneyChanges } from './apply.ts';
 import { FEEDBACK_PENDING_LIFETIME_MS } from './rules.ts';
 import { readEventClock } from './state.ts';
@@ -54,6 +55,7 @@ export async function sweepJourney(
         const chunk = users.slice(i, i + chunkSize);
         await client.query('BEGIN');
         try {
+          await ensureStaging(client); // the outbox records' merge
           await lockReferences(
             client,
             chunk.map((ref) => ({ kind: 'derived', ref })),

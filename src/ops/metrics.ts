@@ -87,7 +87,7 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
     }),
     copyRows: new Counter({
       name: 'buddy_stream_copy_rows_total',
-      help: 'Rows streamed with COPY into the staging tables, by staging table.',
+      help: 'Rows staged for a merge, by staging table: streamed with COPY, or sent as one JSON parameter (sets of at most 200 rows).',
       labelNames: ['table'],
       registers,
     }),

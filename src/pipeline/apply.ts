@@ -10,10 +10,10 @@ import { JOURNEY_RULES } from '../journey/rules.ts';
 import { recomputeCompanyMetrics } from '../metrics/company-period.ts';
 import { readEventClock } from '../journey/state.ts';
 import type { OutboxRow } from '../q2q/text-record.ts';
-import { copyRows, type CopyValue } from '../store/copy-writer.ts';
+import type { CopyValue } from '../store/copy-writer.ts';
 import { classifyPgError, describePgRejection } from '../store/pg-errors.ts';
-import { ensureStaging, writeOutbox } from '../store/staging.ts';
-import { MERGE, SQL, STAGING, type StagedTable } from '../store/statements.ts';
+import { ensureStaging, mergeRows, writeOutbox } from '../store/staging.ts';
+import { SQL, STAGING, type StagedTable } from '../store/statements.ts';
 import { applyUserEvents } from './identity.ts';
 import { isUserEvent, project, referencesOf } from './project/index.ts';
 import {
@@ -329,10 +329,11 @@ async function writeOutcomes(
   // New events go to the raw store first; an id another consumer stored meanwhile is a duplicate.
   const fresh = outcomes.filter((o) => o.item.payloadText !== null);
   const rawRows = fresh.map(({ item, projection }) => rawRow(item, projection, now));
-  await copyRows(tx, 'stage_buddy_system_events', STAGING.buddy_system_events.columns, rawRows);
   const inserted = new Set(
     rawRows.length > 0
-      ? (await tx.query<{ event_id: string }>(MERGE.buddy_system_events)).rows.map((r) => r.event_id)
+      ? (await mergeRows(tx, 'buddy_system_events', rawRows)).rows.map(
+          (r: { event_id: string }) => r.event_id,
+        )
       : [],
   );
   const kept = outcomes.filter((o) => o.item.payloadText === null || inserted.has(o.item.event.id));
@@ -370,13 +371,11 @@ async function writeOutcomes(
     const list = rows[table] as unknown as Record<string, CopyValue>[];
     if (list.length === 0) continue;
     const columns = STAGING[table as StagedTable].columns;
-    await copyRows(
+    const result = await mergeRows(
       tx,
-      `stage_${table}`,
-      columns,
+      table,
       list.map((row) => columns.map((c) => row[c])),
     );
-    const result = await tx.query(MERGE[table]);
     stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + (result.rowCount ?? 0);
   }
   created.matches.push(...rows.buddy_matches.map((m) => m.id));

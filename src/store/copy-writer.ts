@@ -23,12 +23,48 @@ export function encodeCopyRow(values: readonly CopyValue[]): string {
   return values.map(encodeCopyValue).join('\t') + '\n';
 }
 
-/** Who is told how many rows each COPY on a connection streamed (the processor's metrics). */
+/**
+ * Rows as one JSON array of objects (column name -> value), for `json_populate_recordset`: the values
+ * as COPY would read them. A string in one of `jsonColumns` is JSON text and goes in as it is; another
+ * object there, and every value elsewhere, is JSON-encoded (a Date as its ISO text).
+ */
+export function encodeJsonRows(
+  columns: readonly string[],
+  jsonColumns: readonly string[],
+  rows: readonly (readonly CopyValue[])[],
+): string {
+  const keys = columns.map((c) => JSON.stringify(c) + ':');
+  const raw = columns.map((c) => jsonColumns.includes(c));
+  let out = '[';
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    out += r === 0 ? '{' : ',{';
+    for (let i = 0; i < columns.length; i++) {
+      const value = row[i];
+      out += (i === 0 ? '' : ',') + keys[i]!;
+      out +=
+        value === null || value === undefined
+          ? 'null'
+          : raw[i] && typeof value === 'string'
+            ? value
+            : JSON.stringify(value);
+    }
+    out += '}';
+  }
+  return out + ']';
+}
+
+/** Who is told how many rows were staged on a connection, by COPY or as JSON (the processor's metrics). */
 const copyObservers = new WeakMap<object, (table: string, rows: number) => void>();
 
 /** Reports every COPY made on `client` to `observer`, e.g. from the pool's 'connect' event. */
 export function observeCopies(client: object, observer: (table: string, rows: number) => void): void {
   copyObservers.set(client, observer);
+}
+
+/** Tells the observer of `client` about rows staged without COPY. */
+export function reportStaged(client: object, table: string, rows: number): void {
+  copyObservers.get(client)?.(table, rows);
 }
 
 /** Rows per chunk written to the COPY stream (bounded memory for any batch size): COPY_CHUNK_ROWS. */

@@ -1,6 +1,9 @@
 // Every SQL statement of the write path, named. Values always travel as parameters or COPY rows.
 
-/** Staging tables live per connection (temporary), created once, emptied by each merge. */
+/**
+ * Staging tables live per connection (temporary), created once, emptied by each merge. `json`: the
+ * jsonb columns (a string value there is JSON text, as COPY reads it).
+ */
 export const STAGING = {
   buddy_system_events: {
     create:
@@ -16,6 +19,7 @@ export const STAGING = {
       'processed_at',
       'derived_metrics',
     ],
+    json: ['payload', 'derived_metrics'],
   },
   buddy_matches: {
     create: 'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_matches (LIKE buddy_matches INCLUDING DEFAULTS)',
@@ -29,6 +33,7 @@ export const STAGING = {
   buddy_events: {
     create: 'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_events (LIKE buddy_events INCLUDING DEFAULTS)',
     columns: ['id', 'match_id', 'event_type', 'event_date', 'description', 'location', 'metadata'],
+    json: ['metadata'],
   },
   buddy_checkins: {
     create: 'CREATE TEMP TABLE IF NOT EXISTS stage_buddy_checkins (LIKE buddy_checkins INCLUDING DEFAULTS)',
@@ -55,60 +60,75 @@ export const STAGING = {
       'topics',
       'metadata',
     ],
+    json: ['topics', 'metadata'],
   },
   journey_milestones: {
     create:
       'CREATE TEMP TABLE IF NOT EXISTS stage_journey_milestones (LIKE journey_milestones INCLUDING DEFAULTS)',
     columns: ['user_id', 'milestone', 'reached_at', 'triggered_by_rule', 'metadata'],
+    json: ['metadata'],
   },
   outbox: {
     // Not LIKE: the relay's tx and seq are the outbox's own (its defaults), never staged.
     create: `CREATE TEMP TABLE IF NOT EXISTS stage_outbox AS
       SELECT id, topic, message_key, payload, source_event_id, user_id FROM outbox WITH NO DATA`,
     columns: ['id', 'topic', 'message_key', 'payload', 'source_event_id', 'user_id'],
+    json: ['payload'],
   },
-} as const;
+} as const satisfies Record<string, { create: string; columns: readonly string[]; json?: readonly string[] }>;
 
 export type StagedTable = keyof typeof STAGING;
 
 const list = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
 
-/** Moves staged rows into their target with `conflict`; the staging table is left empty. */
-function mergeInto(table: StagedTable, conflict: string, returning = ''): string {
-  const columns = list(STAGING[table].columns);
-  return `WITH moved AS (DELETE FROM stage_${table} RETURNING *)
-INSERT INTO ${table} (${columns}) SELECT ${columns} FROM moved ${conflict} ${returning}`;
-}
+/** Where a merge takes its rows: the staging table (emptied), or the JSON array in $1 (a row per object). */
+type Source = (table: StagedTable) => string;
+const fromStaging: Source = (table) => `DELETE FROM stage_${table} RETURNING *`;
+const fromJson: Source = (table) => `SELECT * FROM json_populate_recordset(NULL::stage_${table}, $1::json)`;
 
-export const MERGE: Record<Exclude<StagedTable, 'match_ends'>, string> & { match_ends: string } = {
-  // The dedupe against the raw store: only the ids this returns are new.
-  buddy_system_events: mergeInto(
-    'buddy_system_events',
-    'ON CONFLICT (event_id) DO NOTHING',
-    'RETURNING event_id',
-  ),
-  // A re-sent match.created never touches status or ended_at: it cannot reopen an ended match.
-  buddy_matches: mergeInto('buddy_matches', 'ON CONFLICT (id) DO NOTHING'),
-  buddy_events: mergeInto('buddy_events', 'ON CONFLICT (id) DO NOTHING'),
-  buddy_checkins: mergeInto('buddy_checkins', 'ON CONFLICT (id) DO NOTHING'),
-  buddy_feedback: mergeInto('buddy_feedback', 'ON CONFLICT (id) DO NOTHING'),
-  kintell_sessions: mergeInto('kintell_sessions', 'ON CONFLICT (id) DO NOTHING'),
-  // Reached once per user; whichever order the events come in, the earliest reached_at wins.
-  journey_milestones: mergeInto(
-    'journey_milestones',
-    `ON CONFLICT (user_id, milestone) DO UPDATE SET reached_at = EXCLUDED.reached_at,
+/** The merge of each staged table, from a source. */
+function merges(source: Source): Record<StagedTable, string> {
+  /** Moves the rows into their target with `conflict`. */
+  function mergeInto(table: StagedTable, conflict: string, returning = ''): string {
+    const columns = list(STAGING[table].columns);
+    return `WITH moved AS (${source(table)})
+INSERT INTO ${table} (${columns}) SELECT ${columns} FROM moved ${conflict} ${returning}`;
+  }
+  return {
+    // The dedupe against the raw store: only the ids this returns are new.
+    buddy_system_events: mergeInto(
+      'buddy_system_events',
+      'ON CONFLICT (event_id) DO NOTHING',
+      'RETURNING event_id',
+    ),
+    // A re-sent match.created never touches status or ended_at: it cannot reopen an ended match.
+    buddy_matches: mergeInto('buddy_matches', 'ON CONFLICT (id) DO NOTHING'),
+    buddy_events: mergeInto('buddy_events', 'ON CONFLICT (id) DO NOTHING'),
+    buddy_checkins: mergeInto('buddy_checkins', 'ON CONFLICT (id) DO NOTHING'),
+    buddy_feedback: mergeInto('buddy_feedback', 'ON CONFLICT (id) DO NOTHING'),
+    kintell_sessions: mergeInto('kintell_sessions', 'ON CONFLICT (id) DO NOTHING'),
+    // Reached once per user; whichever order the events come in, the earliest reached_at wins.
+    journey_milestones: mergeInto(
+      'journey_milestones',
+      `ON CONFLICT (user_id, milestone) DO UPDATE SET reached_at = EXCLUDED.reached_at,
        triggered_by_rule = EXCLUDED.triggered_by_rule, metadata = EXCLUDED.metadata
      WHERE EXCLUDED.reached_at < journey_milestones.reached_at`,
-  ),
-  // Deterministic record ids: a record is enqueued once, however often its source is applied.
-  outbox: mergeInto('outbox', 'ON CONFLICT (id) DO NOTHING', 'RETURNING id'),
-  // The earliest end wins (ties by reason), so any arrival order converges.
-  match_ends: `WITH moved AS (DELETE FROM stage_match_ends RETURNING *)
+    ),
+    // Deterministic record ids: a record is enqueued once, however often its source is applied.
+    outbox: mergeInto('outbox', 'ON CONFLICT (id) DO NOTHING', 'RETURNING id'),
+    // The earliest end wins (ties by reason), so any arrival order converges.
+    match_ends: `WITH moved AS (${source('match_ends')})
 UPDATE buddy_matches m SET status = 'ended', ended_at = s.ended_at, end_reason = s.end_reason
 FROM moved s
 WHERE m.id = s.id AND (m.ended_at IS NULL OR s.ended_at < m.ended_at
   OR (s.ended_at = m.ended_at AND s.end_reason < coalesce(m.end_reason, '')))`,
-};
+  };
+}
+
+/** The merges of the rows COPY put in the staging tables. */
+export const MERGE = merges(fromStaging);
+/** The same merges of rows sent as one JSON parameter ($1), for small sets (store/staging.ts). */
+export const MERGE_JSON = merges(fromJson);
 
 export const SQL = {
   knownEventIds: 'SELECT event_id::text AS id FROM buddy_system_events WHERE event_id = ANY($1::uuid[])',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCopyRow, encodeCopyValue } from '../../src/store/copy-writer.ts';
+import { encodeCopyRow, encodeCopyValue, encodeJsonRows } from '../../src/store/copy-writer.ts';
 
 describe('COPY text encoding', () => {
   it('escapes what COPY text format treats specially and writes NULL as \\N', () => {
@@ -9,5 +9,17 @@ describe('COPY text encoding', () => {
     expect(encodeCopyValue({ note: 'line1\nline2' })).toBe('{"note":"line1\\\\nline2"}');
     expect(encodeCopyValue(0.25)).toBe('0.25');
     expect(encodeCopyRow(['x', null, true])).toBe('x\t\\N\ttrue\n');
+  });
+
+  it('JSON rows: JSON text in a jsonb column goes in as it is, everything else JSON-encoded', () => {
+    const rows = [
+      ['a\t"b"', '{"x":[1,2]}', { y: 'z' }, new Date('2026-01-01T00:00:00.000Z'), null],
+      ['c', null, undefined, 2, true],
+    ];
+    const text = encodeJsonRows(['s', 'j', 'k', 't', 'n'], ['j', 'k'], rows);
+    expect(JSON.parse(text)).toEqual([
+      { s: 'a\t"b"', j: { x: [1, 2] }, k: { y: 'z' }, t: '2026-01-01T00:00:00.000Z', n: null },
+      { s: 'c', j: null, k: null, t: 2, n: true },
+    ]);
   });
 });
