@@ -4,7 +4,6 @@ import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ops/logger.ts';
 import { classifyPgError, describePgRejection } from '../store/pg-errors.ts';
-import { stageForGood } from '../store/staging.ts';
 import { SQL } from '../store/statements.ts';
 import { applyEvents, emptyStats, type ApplyStats } from './apply.ts';
 import type { DeadLetter } from './dead-letter.ts';
@@ -173,7 +172,6 @@ async function applyOnce(
   const observe = (outcome: 'commit' | 'rollback') =>
     ctx.observeTransaction?.((performance.now() - began) / 1000, outcome);
   try {
-    await stageForGood(tx);
     await tx.query('BEGIN');
     const locked = await tx.query<{ topic: string; partition: number; next_offset: string }>(
       SQL.lockOffsets,

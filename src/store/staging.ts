@@ -53,26 +53,11 @@ const CREATE_ALL = Object.values(STAGING)
   .map((table) => table.create)
   .join(';\n');
 
-/** Connections whose staging tables were made outside any transaction: they last as long as it does. */
-const stagedForGood = new WeakSet<object>();
-
 /**
  * Creates this connection's staging tables if they are missing (they are temporary, per connection),
- * in one round trip, unless `stageForGood` made them already. Otherwise checked in every transaction
- * rather than remembered: tables created inside a transaction that rolled back are gone again.
+ * in one round trip. Checked on every batch rather than remembered: tables created inside a
+ * transaction that rolled back are gone again.
  */
 export async function ensureStaging(tx: pg.PoolClient | pg.Client): Promise<void> {
-  if (stagedForGood.has(tx)) return;
   await tx.query(CREATE_ALL);
-}
-
-/**
- * Makes the staging tables of `client` outside a transaction (call it before BEGIN), once per
- * connection: then they last the connection's life, and `ensureStaging` sends nothing in the
- * transactions after.
- */
-export async function stageForGood(client: pg.PoolClient | pg.Client): Promise<void> {
-  if (stagedForGood.has(client)) return;
-  await client.query(CREATE_ALL);
-  stagedForGood.add(client);
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyRows, encodeJsonRows, type CopyValue } from '../../src/store/copy-writer.ts';
-import { ensureStaging, mergeRows, stageForGood } from '../../src/store/staging.ts';
+import { ensureStaging, mergeRows } from '../../src/store/staging.ts';
 import { STAGING, type StagedTable } from '../../src/store/statements.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -127,29 +127,5 @@ describe('staged rows by COPY and by JSON', () => {
     expect((await client.query('SELECT count(*)::int AS n FROM stage_buddy_system_events')).rows[0].n).toBe(
       0,
     );
-  });
-
-  it('staging tables made before a transaction outlive its rollback, and are not made again', async () => {
-    const fresh = new pg.Client({ connectionString: db.url });
-    await fresh.connect();
-    try {
-      await stageForGood(fresh);
-      const sent: string[] = [];
-      const query = fresh.query.bind(fresh) as (...args: unknown[]) => unknown;
-      fresh.query = ((...args: unknown[]) => {
-        sent.push(String(args[0]));
-        return query(...args);
-      }) as typeof fresh.query;
-      await stageForGood(fresh); // the next batch's
-      await fresh.query('BEGIN');
-      await ensureStaging(fresh);
-      await mergeRows(fresh, 'outbox', [[randomUUID(), 'q2q.text.requested', 'k', '{"a":1}', null, null]]);
-      await fresh.query('ROLLBACK');
-      expect(sent).toEqual(['BEGIN', expect.stringContaining('json_populate_recordset'), 'ROLLBACK']);
-      const exists = await fresh.query("SELECT to_regclass('pg_temp.stage_outbox') IS NOT NULL AS ok");
-      expect(exists.rows[0].ok).toBe(true);
-    } finally {
-      await fresh.end();
-    }
   });
 });
