@@ -1,9 +1,12 @@
-// npm run bench:compare -- [--events N] [--pairs K] <checkout> [<checkout> ...]: two or more builds side by side
+// npm run bench:compare -- [--events N] [--pairs K] [--rate R] <checkout> [<checkout> ...]: two or more builds side by side
 // on the same published events. This machine's throughput drifts by 10% or more between runs of one build,
 // so a change only counts against the build before it, measured in alternating order: for each pair, each
 // checkout (a directory with bin/buddy-stream, e.g. a `git worktree` of the commit before) reads the same
 // topics with `run --until-caught-up` into a fresh database and its own consumer group.
 // Per run: the time to the process's exit and to its last write (max processed_at), and the stop between.
+// --rate R [--seconds S]: instead, bench (d) in each checkout (its own bench/latency.ts, in a process of its
+// own: R events/s for S seconds into fresh topics and database), p50 and p99 per run, alternating as above.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +17,8 @@ const { values, positionals } = parseArgs({
   options: {
     events: { type: 'string', default: '100000' },
     pairs: { type: 'string', default: '3' },
+    rate: { type: 'string' },
+    seconds: { type: 'string', default: '20' },
   },
 });
 const say = (line: string) => process.stderr.write(`compare: ${line}\n`);
@@ -25,10 +30,67 @@ interface Run {
   rssMb: number;
 }
 
+interface Latency {
+  p50: number;
+  p99: number;
+  samples: number;
+  batches: number;
+}
+
+/** Bench (d) with the checkout's own code, in a process of its own; resolves with its result. */
+function latencyIn(checkout: string, rate: number, seconds: number): Promise<Latency> {
+  const script = `import { measureLatency } from './bench/latency.ts';
+import { benchStream } from './bench/support.ts';
+const d = await benchStream('l');
+const r = await measureLatency(d, { ratePerSecond: ${rate}, seconds: ${seconds} });
+await d.drop();
+process.stdout.write('LATENCY ' + JSON.stringify(r) + '\\n');
+process.exit(0);`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: checkout,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('LATENCY '));
+      if (code !== 0 || !line) reject(new Error(`${checkout}: latency run exited ${code}`));
+      else resolve(JSON.parse(line.slice('LATENCY '.length)) as Latency);
+    });
+  });
+}
+
+async function compareLatency(checkouts: string[], rate: number, seconds: number) {
+  for (const c of checkouts)
+    if (!existsSync(path.join(c, 'bench/latency.ts'))) throw new Error(`${c} has no bench/latency.ts`);
+  const runs = new Map<string, Latency[]>(checkouts.map((c) => [c, []]));
+  for (let pair = 0; pair < Number(values.pairs); pair++) {
+    const order = pair % 2 === 0 ? checkouts : [...checkouts].reverse();
+    for (const checkout of order) {
+      const result = await latencyIn(checkout, rate, seconds);
+      runs.get(checkout)!.push(result);
+      say(
+        `pair ${pair + 1} ${checkout}: p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, ` +
+          `${result.batches} batches`,
+      );
+    }
+  }
+  process.stdout.write(`| checkout | p50 ms, each pair | p99 ms, each pair | batches |\n|---|---|---|---|\n`);
+  for (const [checkout, list] of runs) {
+    const each = (pick: (l: Latency) => number) => list.map((l) => pick(l).toFixed(0)).join(', ');
+    process.stdout.write(
+      `| ${checkout} | ${each((l) => l.p50)} | ${each((l) => l.p99)} | ${each((l) => l.batches)} |\n`,
+    );
+  }
+}
+
 async function main() {
   const checkouts = positionals.map((p) => path.resolve(p));
   if (new Set(checkouts).size < 2 || new Set(checkouts).size !== checkouts.length)
     throw new Error('give two or more different checkouts to compare');
+  if (values.rate) return compareLatency(checkouts, Number(values.rate), Number(values.seconds));
   for (const c of checkouts)
     if (!existsSync(path.join(c, 'bin/buddy-stream'))) throw new Error(`${c} has no bin/buddy-stream`);
   const stream = await benchStream('cmp');
