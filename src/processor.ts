@@ -8,7 +8,6 @@ import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from './kafka/client.ts';
 import { createDeadLetterSink } from './kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from './kafka/rejoin.ts';
 import { createFrameResolver } from './kafka/schema-registry-decoder.ts';
-import { createOffsetFollower } from './kafka/offset-follower.ts';
 import { createOutboxRelay, pruneSentOutbox } from './q2q/outbox-relay.ts';
 import { sweepJourney } from './journey/sweep.ts';
 import { createScoreIngestor } from './q2q/ingest.ts';
@@ -163,13 +162,6 @@ export function createProcessor({
     apply: applyBatch,
   });
 
-  // A commit refused during a rebalance (a partition of the batch moved meanwhile) changes nothing
-  // applied: the next owner seeks to the stored offset.
-  const offsets = createOffsetFollower(
-    (list) => consumer.commitOffsets(list),
-    (error) => log.warn({ err: error.message }, 'Kafka offset commit refused; Postgres has the batch'),
-  );
-
   async function applyBatch(segments: SourceRecord[][]): Promise<BatchResult> {
     const records = segments.reduce((n, s) => n + s.length, 0);
     const stopTimer = metrics.batchDuration.startTimer();
@@ -181,10 +173,16 @@ export function createProcessor({
     const enqueued = result.stats.outboxRecords + result.stats.journeyChanges;
     if (enqueued > 0 && config.OUTBOX_RELAY === 'on') relay.wake();
     const moved = result.partitions.filter((p) => p.nextOffset !== null);
-    // Postgres holds the truth; Kafka's committed offsets follow (not awaited) so lag tools see progress.
-    offsets.follow(moved.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset! })));
-    // Once stopping, a batch ends with its commit done: the consumer leaves its group only after it.
-    if (stopping) await offsets.flush();
+    if (moved.length > 0) {
+      // Postgres holds the truth; Kafka's committed offsets follow so lag tools see progress. A commit
+      // refused during a rebalance (a partition of the batch moved meanwhile) changes nothing applied:
+      // the next owner seeks to the stored offset.
+      await consumer
+        .commitOffsets(moved.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset! })))
+        .catch((error: Error) =>
+          log.warn({ err: error.message }, 'Kafka offset commit refused; Postgres has the batch'),
+        );
+    }
     return result;
   }
 
@@ -370,9 +368,8 @@ export function createProcessor({
         if (releaseTimer) clearInterval(releaseTimer);
         frames?.close(); // a batch waiting for the registry gives up, unapplied, so the stop is not held up
         rejoin?.cancel();
-        // The consumers at once: each waits for its fetch in flight (and the main one for its batch in
-        // flight, whose Kafka offsets are then committed before it leaves the group).
-        await Promise.all([offsets.flush().then(() => consumer.disconnect()), scores.stop(), alongside]);
+        // The consumers at once: each waits for its fetch in flight.
+        await Promise.all([consumer.disconnect(), scores.stop(), alongside]);
         // Publishes what the last batches committed: a clean stop leaves no backlog for the next start.
         if (config.OUTBOX_RELAY === 'on') await relay.stop();
         await producer.disconnect();
