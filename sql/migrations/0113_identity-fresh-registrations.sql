@@ -4,6 +4,12 @@
 -- its Buddy id has no link, its email no user, and no other event of the batch names either: nothing in
 -- the batch can change its outcome, so applying it first gives what the loop gives. The rest goes through
 -- the loop as before, in the order given.
+--
+-- The two statements that find a link by Buddy id run as dynamic SQL (EXECUTE), planned at each run for
+-- the table as it is. As static statements PL/pgSQL caches one generic plan per connection, made at the
+-- sixth call: on a young database that plan used the index on provider alone (every link is 'buddy') and
+-- filtered every link for each event, for the rest of the connection's life (auto_explain: 4,500 rows
+-- removed per lookup at 4,500 links, and growing). The link is then updated by its id.
 
 -- Up Migration
 
@@ -11,16 +17,11 @@ CREATE OR REPLACE FUNCTION buddy_stream_apply_user_events(
   p_event_ids uuid[], p_types text[], p_buddy_ids text[], p_emails text[], p_first_names text[],
   p_last_names text[], p_roles text[], p_times timestamptz[], p_metadata jsonb[])
 RETURNS TABLE (out_event_id uuid, out_outcome text, out_user_id uuid)
-LANGUAGE plpgsql
--- Every statement planned for its arguments and the tables as they are now. A cached generic plan is
--- made once per connection, at its sixth call: on a young database the link lookup below then chose the
--- index on provider alone (every link is 'buddy') and filtered all links for each event, for the rest of
--- the connection's life (0.6 ms per event at 4,500 links, growing).
-SET plan_cache_mode = force_custom_plan
-AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   i int;
   v_user uuid;
+  v_link uuid;
   v_meta jsonb;
   v_email text;
   v_next_email text;
@@ -32,41 +33,46 @@ BEGIN
   -- the order of the batch, so it is applied as the loop below would apply it, without a round of
   -- single-row statements per event (at the start of a programme most events are registrations).
   v_fresh := array_fill(false, ARRAY[coalesce(array_length(p_event_ids, 1), 0)]);
-  FOR out_event_id, out_user_id, i IN
+  FOR out_event_id, out_user_id, i IN EXECUTE '
     WITH ev AS (
-      SELECT n, p_types[n] AS type, p_buddy_ids[n] AS buddy_id, p_emails[n] AS email,
-        count(*) OVER (PARTITION BY p_buddy_ids[n]) AS naming_id,
-        count(*) OVER (PARTITION BY p_emails[n]) AS naming_email
-      FROM generate_subscripts(p_event_ids, 1) AS n
+      SELECT n, $2[n] AS type, $3[n] AS buddy_id, $4[n] AS email,
+        count(*) OVER (PARTITION BY $3[n]) AS naming_id,
+        count(*) OVER (PARTITION BY $4[n]) AS naming_email
+      FROM generate_subscripts($1, 1) AS n
     ), fresh AS (
       -- The link is looked up per event (LATERAL ... LIMIT 1: the unique index on (provider, external_id)),
-      -- never as an anti-join against every 'buddy' link, which a planner without statistics picks.
+      -- never as an anti-join against every ''buddy'' link, which a planner without statistics picks.
       SELECT ev.n, ev.buddy_id, ev.email FROM ev
         LEFT JOIN LATERAL (
           SELECT true AS linked FROM user_external_ids x
-          WHERE x.provider = 'buddy' AND x.external_id = ev.buddy_id LIMIT 1
+          WHERE x.provider = ''buddy'' AND x.external_id = ev.buddy_id LIMIT 1
         ) l ON true
-      WHERE ev.type = 'buddy.user.registered' AND ev.naming_id = 1 AND ev.naming_email = 1
-        AND l.linked IS NULL
-        AND NOT EXISTS (SELECT 1 FROM users u WHERE u.email = ev.email)
+        LEFT JOIN LATERAL (SELECT true AS taken FROM users u WHERE u.email = ev.email LIMIT 1) t ON true
+      WHERE ev.type = ''buddy.user.registered'' AND ev.naming_id = 1 AND ev.naming_email = 1
+        AND l.linked IS NULL AND t.taken IS NULL
     ), created AS (
       -- Another partition may create a user with this email at the same moment: then link to that one.
       INSERT INTO users (email, role, first_name, last_name)
-        SELECT f.email, p_roles[f.n], p_first_names[f.n], p_last_names[f.n] FROM fresh f ORDER BY f.n
+        SELECT f.email, $7[f.n], $5[f.n], $6[f.n] FROM fresh f ORDER BY f.n
         ON CONFLICT (email) DO UPDATE SET updated_at = users.updated_at
         RETURNING id, email
+    ), user_of AS (
+      -- The users by email as one object: the planner sees CTEs as one row, and a join of fresh with
+      -- created would be a nested loop over both (four million comparisons for 2,000 registrations).
+      SELECT jsonb_object_agg(email, id) AS by_email FROM created
     ), linked AS (
       INSERT INTO user_external_ids (profile_id, provider, external_id, metadata)
-        SELECT c.id, 'buddy', f.buddy_id, p_metadata[f.n] FROM fresh f JOIN created c ON c.email = f.email
+        SELECT (u.by_email ->> f.email)::uuid, ''buddy'', f.buddy_id, $9[f.n] FROM fresh f, user_of u
         ORDER BY f.n
         ON CONFLICT (provider, external_id) DO NOTHING
     ), mapped AS (
       INSERT INTO external_id_mappings (user_id, external_system, external_id)
-        SELECT c.id, 'buddy', f.buddy_id FROM fresh f JOIN created c ON c.email = f.email
+        SELECT (u.by_email ->> f.email)::uuid, ''buddy'', f.buddy_id FROM fresh f, user_of u
         ORDER BY f.n
         ON CONFLICT (external_system, external_id) DO NOTHING
     )
-    SELECT p_event_ids[f.n], c.id, f.n FROM fresh f JOIN created c ON c.email = f.email
+    SELECT $1[f.n], (u.by_email ->> f.email)::uuid, f.n FROM fresh f, user_of u'
+    USING p_event_ids, p_types, p_buddy_ids, p_emails, p_first_names, p_last_names, p_roles, p_times, p_metadata
   LOOP
     v_fresh[i] := true;
     out_outcome := 'created';
@@ -78,11 +84,12 @@ BEGIN
       CONTINUE;
     END IF;
     out_event_id := p_event_ids[i];
-    SELECT x.profile_id, x.metadata, u.email INTO v_user, v_meta, v_email
+    EXECUTE 'SELECT x.id, x.profile_id, x.metadata, u.email
       FROM user_external_ids x JOIN users u ON u.id = x.profile_id
-      WHERE x.provider = 'buddy' AND x.external_id = p_buddy_ids[i]
-      FOR UPDATE OF x;
-    IF FOUND THEN
+      WHERE x.provider = ''buddy'' AND x.external_id = $1
+      FOR UPDATE OF x'
+      INTO v_link, v_user, v_meta, v_email USING p_buddy_ids[i];
+    IF v_link IS NOT NULL THEN
       out_user_id := v_user;
       v_profile_at := (v_meta ->> 'buddy_profile_at')::timestamptz;
       IF v_profile_at IS NOT NULL AND (p_times[i] < v_profile_at OR (p_times[i] = v_profile_at
@@ -105,7 +112,7 @@ BEGIN
           role = CASE WHEN role IN ('admin', 'company_user') THEN role ELSE p_roles[i] END, updated_at = now()
         WHERE id = v_user;
       UPDATE user_external_ids SET metadata = coalesce(metadata, '{}'::jsonb) || p_metadata[i], updated_at = now()
-        WHERE provider = 'buddy' AND external_id = p_buddy_ids[i];
+        WHERE id = v_link;
       RETURN NEXT;
       CONTINUE;
     END IF;
