@@ -52,15 +52,10 @@ const functionSource = async (client: pg.Client) =>
     )
   ).rows[0]!.src;
 
-const uuidOf = (rng: Random) => {
-  const hex = Array.from({ length: 32 }, () => rng.int(0, 15).toString(16)).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
-};
-
 /** Batches of user events over a small pool of Buddy ids and emails, so that they collide often. */
 function batches(seed: string, count: number, size: number): UserEvent[][] {
   const rng = new Random(seed);
-  const buddyIds = Array.from({ length: 120 }, () => uuidOf(rng));
+  const buddyIds = Array.from({ length: 120 }, () => rng.uuid());
   const emails = Array.from({ length: 30 }, (_, i) => `person${i}@example.test`);
   const start = Date.parse('2026-03-01T00:00:00.000Z');
   return Array.from({ length: count }, (_, b) =>
@@ -68,7 +63,7 @@ function batches(seed: string, count: number, size: number): UserEvent[][] {
       const userId = rng.pick(buddyIds);
       const fresh = rng.chance(0.6);
       return {
-        id: uuidOf(rng),
+        id: rng.uuid(),
         type: rng.chance(0.75) ? 'buddy.user.registered' : 'buddy.user.updated',
         version: 'v1',
         // Later batches are later on the whole, with overlaps (stale profiles).
