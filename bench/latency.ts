@@ -12,11 +12,13 @@ import { log, percentile, type BenchStream } from './support.ts';
 export async function measureLatency(
   stream: BenchStream,
   options: { ratePerSecond: number; seconds: number },
-): Promise<{ p50: number; p99: number; samples: number; batches: number }> {
+): Promise<{ p50: number; p99: number; samples: number; batches: number; timeline: Second[] }> {
   // The shipped defaults (BATCH_MAX_EVENTS included): a batch holds what arrived while the one before ran.
   const config = loadConfig({ ...process.env, ...stream.env });
   const latencies: number[] = [];
   let batches = 0;
+  const timeline: Second[] = [];
+  let clockStart = 0;
   const processor = createProcessor({
     config,
     kafka: createKafka(config, log),
@@ -24,12 +26,26 @@ export async function measureLatency(
     metrics: createMetrics(undefined, { defaults: false }),
     onBatchCommitted: (records, committedAt) => {
       batches++;
-      for (const r of records) latencies.push(committedAt - Number(r.timestamp));
+      let worst = 0;
+      for (const r of records) {
+        const latency = committedAt - Number(r.timestamp);
+        latencies.push(latency);
+        worst = Math.max(worst, latency);
+      }
+      if (clockStart === 0) return;
+      const at = Math.floor((committedAt - clockStart) / 1000);
+      while (timeline.length <= at)
+        timeline.push({ second: timeline.length, batches: 0, records: 0, worstMs: 0 });
+      const second = timeline[at]!;
+      second.batches++;
+      second.records += records.length;
+      second.worstMs = Math.max(second.worstMs, worst);
     },
   });
   await processor.start();
   // Let the group settle before the clock starts.
   await new Promise((r) => setTimeout(r, 3_000));
+  clockStart = Date.now();
   const producer = spawn(
     process.execPath,
     ['--import', 'tsx', new URL('./steady-producer.ts', import.meta.url).pathname],
@@ -53,5 +69,14 @@ export async function measureLatency(
     p99: percentile(latencies, 99),
     samples: latencies.length,
     batches,
+    timeline,
   };
+}
+
+/** One second of the run (from the producer's start): the batches committed in it, their records, the worst latency. */
+export interface Second {
+  second: number;
+  batches: number;
+  records: number;
+  worstMs: number;
 }

@@ -4,7 +4,8 @@
 // Postgres. --cpu-prof FILE also writes a V8 CPU profile of the processing alone (not the publishing),
 // for Chrome DevTools or speedscope, and prints its top functions by self time.
 // --rate R [--seconds S]: the same statement table for bench (d)'s steady rate instead of a backlog (R
-// events/s for S seconds from a producer in its own process), with the latency and the time per batch.
+// events/s for S seconds from a producer in its own process), with the latency, the time per batch and
+// each second's batches and worst latency (where the p99 comes from).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
@@ -107,6 +108,12 @@ async function steady(rate: number, seconds: number) {
     `process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of ${wall.toFixed(1)} s wall (start and stop ` +
       `included; event loop busy ${(100 * loop.utilization).toFixed(0)}%); some Postgres statement in flight ` +
       `${(busyMs / 1000).toFixed(1)} s`,
+    '',
+    "Each second from the producer's start: batches committed, their records, the worst latency among them (ms).",
+    '',
+    '| s | batches | records | worst ms |',
+    '|---:|---:|---:|---:|',
+    ...latency.timeline.map((s) => `| ${s.second} | ${s.batches} | ${s.records} | ${s.worstMs.toFixed(0)} |`),
     '',
     ...statementTable(latency.batches),
   ];

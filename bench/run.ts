@@ -98,6 +98,17 @@ async function main() {
   say(
     `(d) latency at ${values.rate}/s: p50 ${latency.p50} ms, p99 ${latency.p99} ms (${latency.samples} events)`,
   );
+  // (d) again on the librdkafka transport: a fresh stream (topics, database, consumer group).
+  let rdkafkaLatency: Awaited<ReturnType<typeof measureLatency>> | undefined;
+  if (rdkafkaLoads()) {
+    const dr = await benchStream('dr');
+    rdkafkaLatency = await measureLatency(
+      { ...dr, env: { ...dr.env, KAFKA_CLIENT: 'rdkafka' } },
+      { ratePerSecond: Number(values.rate), seconds: Number(values['latency-seconds']) },
+    );
+    await dr.drop();
+    say(`(d) on librdkafka: p50 ${rdkafkaLatency.p50} ms, p99 ${rdkafkaLatency.p99} ms`);
+  }
 
   const date = new Date().toISOString().slice(0, 10);
   const table = [
@@ -114,6 +125,7 @@ async function main() {
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,
     `| (c) | COPY of the same rows from prepared data | ${rateC.toFixed(0)} | no Kafka, no validation |`,
     `| (d) | latency at ${values.rate} events/s (the producer in its own process) | p50 ${latency.p50} ms, p99 ${latency.p99} ms | ${latency.samples} events, ${latency.batches} batches |`,
+    `| (d) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafkaLatency ? `p50 ${rdkafkaLatency.p50} ms, p99 ${rdkafkaLatency.p99} ms` : 'n/a'} | ${rdkafkaLatency ? `${rdkafkaLatency.samples} events, ${rdkafkaLatency.batches} batches` : 'node-rdkafka did not build'} |`,
     `| (e) | replay from buddy_system_events | ${Number.isNaN(rateE) ? 'n/a' : rateE.toFixed(0)} | |`,
     '',
     `a/b = ${(rateA / rateB).toFixed(1)}x, a/c = ${((100 * rateA) / rateC).toFixed(0)}%`,
