@@ -106,6 +106,7 @@ export const SETTINGS = {
   KAFKA_CLIENT_ID: { default: `buddy-stream-${hostname()}`, schema: z.string().min(1) },
   KAFKA_GROUP_ID: { default: 'buddy-stream', schema: z.string().min(1) },
   KAFKA_SESSION_TIMEOUT: { default: '30s', schema: duration('KAFKA_SESSION_TIMEOUT') },
+  KAFKA_COMMIT_INTERVAL: { default: '1s', schema: duration('KAFKA_COMMIT_INTERVAL') },
   KAFKA_SASL_MECHANISM: {
     default: '',
     schema: z

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from './config.ts';
 import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from './kafka/client.ts';
 import { createDeadLetterSink } from './kafka/dead-letter-producer.ts';
+import { createOffsetFollower } from './kafka/offset-follower.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from './kafka/rejoin.ts';
 import { createFrameResolver } from './kafka/schema-registry-decoder.ts';
 import { createOutboxRelay, pruneSentOutbox } from './q2q/outbox-relay.ts';
@@ -162,6 +163,12 @@ export function createProcessor({
     apply: applyBatch,
   });
 
+  const kafkaOffsets = createOffsetFollower({
+    intervalMs: config.KAFKA_COMMIT_INTERVAL,
+    commit: (offsets) => consumer.commitOffsets(offsets),
+    log,
+  });
+
   async function applyBatch(segments: SourceRecord[][]): Promise<BatchResult> {
     const records = segments.reduce((n, s) => n + s.length, 0);
     const stopTimer = metrics.batchDuration.startTimer();
@@ -173,16 +180,11 @@ export function createProcessor({
     const enqueued = result.stats.outboxRecords + result.stats.journeyChanges;
     if (enqueued > 0 && config.OUTBOX_RELAY === 'on') relay.wake();
     const moved = result.partitions.filter((p) => p.nextOffset !== null);
-    if (moved.length > 0) {
-      // Postgres holds the truth; Kafka's committed offsets follow so lag tools see progress. A commit
-      // refused during a rebalance (a partition of the batch moved meanwhile) changes nothing applied:
-      // the next owner seeks to the stored offset.
-      await consumer
-        .commitOffsets(moved.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset! })))
-        .catch((error: Error) =>
-          log.warn({ err: error.message }, 'Kafka offset commit refused; Postgres has the batch'),
-        );
-    }
+    // Postgres holds the truth; Kafka's committed offsets follow so lag tools see progress.
+    if (moved.length > 0)
+      await kafkaOffsets.follow(
+        moved.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset! })),
+      );
     return result;
   }
 
@@ -368,6 +370,8 @@ export function createProcessor({
         if (releaseTimer) clearInterval(releaseTimer);
         frames?.close(); // a batch waiting for the registry gives up, unapplied, so the stop is not held up
         rejoin?.cancel();
+        // Kafka's offsets of the batches committed so far, and of those in flight as they finish.
+        await kafkaOffsets.close();
         // The consumers at once: each waits for its fetch in flight.
         await Promise.all([consumer.disconnect(), scores.stop(), alongside]);
         // Publishes what the last batches committed: a clean stop leaves no backlog for the next start.

@@ -60,4 +60,28 @@ describe('processor: one of each event type', () => {
     const unprocessed = await count('buddy_system_events WHERE processed_at IS NULL');
     expect(unprocessed).toBe(0);
   });
+
+  it("commits the group's stored offsets to Kafka for lag tools, within KAFKA_COMMIT_INTERVAL (1s)", async () => {
+    const stored = async () =>
+      (
+        await stream.pool.query<{ topic: string; partition: number; next_offset: string }>(
+          'SELECT topic, partition, next_offset::text AS next_offset FROM stream_offsets WHERE group_id = $1',
+          [stream.config.KAFKA_GROUP_ID],
+        )
+      ).rows.map((r) => `${r.topic}/${r.partition}@${r.next_offset}`);
+    const committed = async (topics: string[]) =>
+      (await stream.admin.fetchOffsets({ groupId: stream.config.KAFKA_GROUP_ID, topics })).flatMap((t) =>
+        t.partitions.filter((p) => p.offset !== '-1').map((p) => `${t.topic}/${p.partition}@${p.offset}`),
+      );
+    const inStore = (await stored()).sort();
+    expect(inStore.length).toBeGreaterThan(0);
+    const topics = [...new Set(inStore.map((s) => s.slice(0, s.indexOf('/'))))];
+    const deadline = Date.now() + 10_000;
+    let inKafka = (await committed(topics)).sort();
+    while (JSON.stringify(inKafka) !== JSON.stringify(inStore) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      inKafka = (await committed(topics)).sort();
+    }
+    expect(inKafka).toEqual(inStore);
+  });
 });
