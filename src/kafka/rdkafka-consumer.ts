@@ -280,7 +280,9 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
   const retries = options.retry?.retries ?? 5;
   const initialRetryTime = options.retry?.initialRetryTime ?? 300;
   const maxRetryTime = options.retry?.maxRetryTime ?? 30_000;
-  // A partition stops fetching when this much waits for it here, and fetches again below one batch.
+  // A partition stops fetching when this much waits for it here, and fetches again below one batch; all
+  // stop while `maxBytes` waits here in all, and fetch again below half of it (kafkajs holds at most one
+  // fetch of `maxBytes`: without this bound 60 partitions could buffer 120 MiB outside V8's heap).
   const bufferLimit = 2 * maxBytesPerPartition;
 
   const emitter = new EventEmitter();
@@ -525,6 +527,10 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
       native!.subscribe(subscription);
     }
     const now = Date.now();
+    let buffered = 0;
+    for (const p of partitions.values()) buffered += p.bufferedBytes;
+    const allFull = buffered >= maxBytes;
+    const allFree = buffered < maxBytes / 2;
     for (const p of partitions.values()) {
       if (p.revoked) continue;
       // Records dropped (pause, failure, unresolved rest of a batch): read again from the resolved offset.
@@ -535,8 +541,8 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
           p.pendingSeek ??= p.resolvedNext;
         }
       }
-      const flowFull = p.bufferedBytes >= bufferLimit;
-      const flowFree = p.bufferedBytes < maxBytesPerPartition;
+      const flowFull = p.bufferedBytes >= bufferLimit || allFull;
+      const flowFree = p.bufferedBytes < maxBytesPerPartition && allFree;
       if (flowFull) p.flowPaused = true;
       else if (flowFree) p.flowPaused = false;
       // Pause before seeking (a pause sets the fetch position to the last polled record; the seek overrides).

@@ -376,6 +376,7 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
     partitions: number,
     eachBatch: (batch: EachBatchPayload['batch']) => Promise<void> | void,
     write: (send: (values: string[]) => Promise<void>) => Promise<void>,
+    limits: { maxBytes?: number; maxBytesPerPartition?: number } = {},
   ) {
     const liveTopic = `test.rdkafka-live.${suffix}.${name}`;
     liveTopics.push(liveTopic);
@@ -388,6 +389,7 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
       groupId: `test-rdkafka-${suffix}-${name}`,
       sessionTimeout: 10_000,
       logger,
+      ...limits,
     });
     open.push(consumer);
     let joined = false;
@@ -466,6 +468,30 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
     // The watermark librdkafka learns of between polling a record and handing it over is not a backlog.
     // (A record fetched while a poll drains the queue can still make a batch look behind.)
     expect(lags.filter((lag) => lag > 0).length).toBeLessThanOrEqual(Math.floor(lags.length / 20));
+  });
+
+  it('with more waiting than maxBytes in all, stops fetching, then hands every record over once, in order', async () => {
+    // 3 partitions x 1,000 records of 1 KiB; 1 MB in all at most (librdkafka's least), less than the 3 x
+    // 512 KiB the partitions may hold each: they stop and fetch again while slow batches drain them.
+    const seen = new Map<number, number[]>(range(0, 3).map((p) => [p, []]));
+    const consumer = await live(
+      'bounded',
+      3,
+      async (batch) => {
+        for (const m of batch.messages) seen.get(batch.partition)!.push(Number(m.offset));
+        await sleep(150);
+      },
+      async (send) => {
+        for (const chunk of range(0, 20)) {
+          await send(range(0, 150).map((i) => `${chunk}-${i}-`.padEnd(1024, 'x')));
+        }
+      },
+      { maxBytes: 1_000_000, maxBytesPerPartition: 256 * 1024 },
+    );
+    await until('every record', () => [...seen.values()].every((list) => list.length >= 1_000));
+    await sleep(300); // nothing more should come
+    for (const list of seen.values()) expect(list).toEqual(range(0, 1_000));
+    await stop(consumer);
   });
 
   it('connects over SASL_SSL with the same settings as kafkajs (SCRAM-SHA-512, KAFKA_SSL_CA_FILE)', async () => {
