@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/ops/logger.ts';
 import { applyUserEvents, type IdentityOutcome, type UserEvent } from '../../src/pipeline/identity.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { readdirSync } from 'node:fs';
+import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.ts';
 import { Random } from '../../src/synthetic/random.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -35,7 +36,9 @@ let loop: pg.Client;
 beforeAll(async () => {
   bulkDb = await createTestDatabase('identity_bulk');
   loopDb = await createTestDatabase('identity_loop');
-  await migrate({ databaseUrl: loopDb.url, direction: 'down', count: 1 });
+  // Down to before 0113: it and every migration after it.
+  const fromIdentity = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f >= '0113_');
+  await migrate({ databaseUrl: loopDb.url, direction: 'down', count: fromIdentity.length });
   bulk = new pg.Client({ connectionString: bulkDb.url });
   loop = new pg.Client({ connectionString: loopDb.url });
   await Promise.all([bulk.connect(), loop.connect()]);

@@ -223,10 +223,11 @@ describe('CSR platform schema migrations', () => {
   });
 
   it('has every index the seed names, and one for each critical and recommended query', async () => {
+    // Storage parameters are tuning, not the contract (0114 sets the GIN pending list of journey_flags).
     const defs = await column<string>(
       db,
-      `SELECT regexp_replace(pg_get_indexdef(indexrelid), '^CREATE (UNIQUE )?INDEX (\\S+) ON public\\.',
-                             '\\2 \\1ON ') AS v
+      `SELECT regexp_replace(regexp_replace(pg_get_indexdef(indexrelid), ' WITH \\([^)]*\\)', ''),
+                             '^CREATE (UNIQUE )?INDEX (\\S+) ON public\\.', '\\2 \\1ON ') AS v
        FROM pg_index WHERE indrelid::regclass::text = ANY($1)`,
       [TABLES],
     );
@@ -260,6 +261,14 @@ describe('CSR platform schema migrations', () => {
     ];
     const withoutNames = defs.map((d) => d.replace(/^\S+ /, ''));
     expect(withoutNames).toEqual(expect.arrayContaining(unnamed));
+    // A small GIN pending list: no 50 ms flush in the middle of a batch (0114).
+    expect(
+      await column<string>(
+        db,
+        `SELECT unnest(reloptions) AS v FROM pg_class WHERE relname = 'idx_users_journey_flags'`,
+        [],
+      ),
+    ).toEqual(['gin_pending_list_limit=256']);
   });
 
   it('enforces the value sets, ranges and references with the right SQLSTATEs', async () => {
