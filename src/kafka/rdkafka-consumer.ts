@@ -318,7 +318,6 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
     return entry === 'all' || (entry?.has(p.partition) ?? false);
   };
 
-  // Commits in flight, answered by offset_commit_cb; matched by their offsets, else oldest first.
   /**
    * The high watermark each buffered record's partition had just before the poll that returned it: a
    * batch reports the backlog as it stood when its records were read, as a kafkajs fetch response does.
@@ -327,6 +326,7 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
    * backlog gate then held its children again and again: bench (d) p50 1.3 s).
    */
   const polledHigh = new WeakMap<NativeMessage, number>();
+  // Commits in flight, answered by offset_commit_cb; matched by their offsets, else oldest first.
   const commits: Array<{ signature: string; resolve: () => void; reject: (error: Error) => void }> = [];
   const signatureOf = (offsets: NativeTopicPartition[]) =>
     offsets
