@@ -16,7 +16,6 @@ export interface OffsetFollowerOptions {
   intervalMs: number;
   commit(offsets: PartitionOffset[]): Promise<void>;
   log: Logger;
-  now?: () => number;
 }
 
 export interface OffsetFollower {
@@ -30,7 +29,6 @@ export interface OffsetFollower {
 }
 
 export function createOffsetFollower(options: OffsetFollowerOptions): OffsetFollower {
-  const now = options.now ?? Date.now;
   const pending = new Map<string, PartitionOffset>();
   let lastCommitAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
@@ -42,7 +40,7 @@ export function createOffsetFollower(options: OffsetFollowerOptions): OffsetFoll
     if (pending.size === 0) return;
     const offsets = [...pending.values()];
     pending.clear();
-    lastCommitAt = now();
+    lastCommitAt = Date.now();
     // Refused during a rebalance (a partition moved meanwhile): nothing applied changes, the next owner
     // seeks to the stored offset, and its own commits move Kafka's.
     await options
@@ -55,7 +53,7 @@ export function createOffsetFollower(options: OffsetFollowerOptions): OffsetFoll
   return {
     async follow(offsets) {
       for (const o of offsets) pending.set(`${o.topic}\u0000${o.partition}`, o);
-      const wait = lastCommitAt + options.intervalMs - now();
+      const wait = lastCommitAt + options.intervalMs - Date.now();
       if (closed || wait <= 0) return flush();
       timer ??= setTimeout(() => void flush(), wait);
       timer.unref();

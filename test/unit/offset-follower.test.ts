@@ -23,7 +23,6 @@ describe('offset follower', () => {
     const f = createOffsetFollower({
       intervalMs,
       log,
-      now: () => Date.now(),
       commit: async (offsets) => {
         commits.push(offsets);
       },
