@@ -310,6 +310,8 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
   let busyCount = 0;
   let idleWaiters: Array<() => void> = [];
   let firstJoin: (() => void) | undefined;
+  /** GROUP_JOIN with no partitions was emitted for a subscription that matches no topic. */
+  let idleReported = false;
 
   // Paused by the application: a whole topic, or some of its partitions (kept across rebalances, as kafkajs).
   const pausedTopics = new Map<string, 'all' | Set<number>>();
@@ -388,6 +390,29 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
     p.bufferedBytes = 0;
   }
 
+  /**
+   * No topic matches the subscription (yet): librdkafka does not join the group (kafkajs joins and is
+   * assigned nothing), and joins once a metadata refresh (topic.metadata.refresh.interval.ms) finds one.
+   * To listeners written for kafkajs that wait is the same: GROUP_JOIN with no partitions, once, so
+   * readiness says idle rather than joining for ever; run() need not wait for a join either.
+   */
+  function idleWhileNothingMatches() {
+    if (!idleReported && partitions.size === 0 && !pendingAssign) {
+      idleReported = true;
+      log.warn({ topics: subscription }, 'no topic matches the subscription yet: idle, not in the group');
+      emit(EVENTS.GROUP_JOIN, {
+        duration: 0,
+        groupId,
+        isLeader: false,
+        leaderId: '',
+        groupProtocol: 'roundrobin',
+        memberId: '',
+        memberAssignment: {},
+      });
+    }
+    firstJoin?.();
+  }
+
   function crash(error: Error, restart: boolean) {
     log.error({ err: error.message, restart }, 'rdkafka consumer crashed');
     emit(EVENTS.CRASH, { error, groupId, restart });
@@ -451,11 +476,8 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
       native!.consume(count, (error, messages) => {
         if (error) {
           if (error.isFatal) crash(error, false);
-          else if (error.code === ERR.UNKNOWN_TOPIC_OR_PART) {
-            // No topic matches the subscription (yet): librdkafka does not join, so run() need not wait.
-            log.warn({ topics: subscription }, 'no topic matches the subscription yet');
-            firstJoin?.();
-          } else if (error.code === ERR.INCONSISTENT_GROUP_PROTOCOL) {
+          else if (error.code === ERR.UNKNOWN_TOPIC_OR_PART) idleWhileNothingMatches();
+          else if (error.code === ERR.INCONSISTENT_GROUP_PROTOCOL) {
             // kafkajs members advertise "RoundRobinAssigner", librdkafka "roundrobin": one group cannot mix them.
             log.warn({ groupId }, 'the group has kafkajs members; this member joins once they have all left');
           } else log.warn({ err: error.message, code: error.code }, 'Kafka poll reported an error');
@@ -561,6 +583,7 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
   }
 
   function assign(assignment: NativeTopicPartition[]) {
+    idleReported = false;
     partitions.clear();
     native!.assign(assignment);
     const memberAssignment: Record<string, number[]> = {};

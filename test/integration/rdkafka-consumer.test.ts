@@ -494,6 +494,52 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
     await stop(consumer);
   });
 
+  it('is idle (GROUP_JOIN with no partitions) while no topic matches, and joins once one is created', async () => {
+    const lonely = `test.rdkafka.${suffix}.lonely`;
+    const consumer = createRdkafkaConsumer({
+      config: settings,
+      groupId: `test-rdkafka-${suffix}-lonely`,
+      sessionTimeout: 10_000,
+      logger,
+      // A topic created later is found at the next metadata refresh (5 minutes by default).
+      librdkafka: { 'topic.metadata.refresh.interval.ms': 1_000 },
+    });
+    open.push(consumer);
+    const joins: Array<Record<string, number[]>> = [];
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => joins.push(payload.memberAssignment));
+    const seen: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [new RegExp(`^${lonely.replaceAll('.', '\\.')}$`)],
+      fromBeginning: true,
+    });
+    const started = Date.now();
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const m of batch.messages) {
+          seen.push(m.value!.toString());
+          resolveOffset(m.offset);
+        }
+      },
+    });
+    // run() returns once idle, not after the session timeout it waits for a join at most.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(joins).toEqual([{}]);
+
+    liveTopics.push(lonely);
+    await admin.createTopics({ topics: [{ topic: lonely, numPartitions: 2 }], waitForLeaders: true });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: lonely, acks: -1, messages: [{ value: 'first' }, { value: 'second' }] });
+    await producer.disconnect();
+    await until('the records of the new topic', () => seen.length >= 2);
+    expect(seen.sort()).toEqual(['first', 'second']);
+    expect(joins.at(-1)).toEqual({ [lonely]: [0, 1] });
+    await stop(consumer);
+  });
+
   it('connects over SASL_SSL with the same settings as kafkajs (SCRAM-SHA-512, KAFKA_SSL_CA_FILE)', async () => {
     const broker = saslBroker();
     const config = loadConfig({
