@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { anotherReader, benchStream, count, imageNodeOptions, publishProgramme, runCli } from './support.ts';
+import { anotherReader, benchStream, count, imageEnv, publishProgramme, runCli } from './support.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -104,10 +104,10 @@ async function main() {
         const reader = await anotherReader(stream, `p${pair}c${checkouts.indexOf(checkout)}`);
         try {
           const startedAt = Date.now();
-          // As the image runs it (the Dockerfile's NODE_OPTIONS), like (a) in npm run bench.
+          // As the image runs it (the Dockerfile's NODE_OPTIONS, MALLOC_ARENA_MAX), like (a) in npm run bench.
           const run = await runCli(
             ['run', '--until-caught-up'],
-            { ...reader.env, NODE_OPTIONS: imageNodeOptions() },
+            { ...reader.env, ...imageEnv() },
             path.join(checkout, 'bin/buddy-stream'),
           );
           if (run.code !== 0) throw new Error(`${checkout}: run exited ${run.code}`);

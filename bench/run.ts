@@ -10,7 +10,8 @@ import { runNaiveConsumer } from './naive-consumer.ts';
 import {
   benchStream,
   count,
-  imageNodeOptions,
+  describeEnv,
+  imageEnv,
   log,
   publishProgramme,
   rdkafkaLoads,
@@ -37,9 +38,9 @@ async function main() {
   const a = await benchStream('a');
   const stats = await publishProgramme(a, { seed: 42, targetEvents: events });
   say(`published ${stats.records} records (${stats.validEvents} distinct events)`);
-  // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8's heap cap).
-  const nodeOptions = imageNodeOptions();
-  const run = await runCli(['run', '--until-caught-up'], { ...a.env, NODE_OPTIONS: nodeOptions });
+  // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8's heap cap) and MALLOC_ARENA_MAX.
+  const image = imageEnv();
+  const run = await runCli(['run', '--until-caught-up'], { ...a.env, ...image });
   if (run.code !== 0) throw new Error(`buddy-stream run exited ${run.code}`);
   const applied = await count(a.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
   const rateA = applied / run.seconds;
@@ -48,19 +49,19 @@ async function main() {
   );
 
   // (a) again with V8's default heap: what the cap costs and saves.
-  const un = await runAnotherReader(a, 'heap', { NODE_OPTIONS: '' });
+  const un = await runAnotherReader(a, 'heap', { ...image, NODE_OPTIONS: '' });
   say(`(a) with V8's default heap: ${un.rate.toFixed(0)} events/s, peak RSS ${un.rssMb} MB`);
 
   // (a) again on the librdkafka transport: the same topics, a fresh database and consumer group.
   let rdkafka: { rate: number; seconds: number; rssMb: number } | undefined;
   if (rdkafkaLoads()) {
-    rdkafka = await runAnotherReader(a, 'rdkafka', { KAFKA_CLIENT: 'rdkafka', NODE_OPTIONS: nodeOptions });
+    rdkafka = await runAnotherReader(a, 'rdkafka', { ...image, KAFKA_CLIENT: 'rdkafka' });
     say(`(a) on librdkafka: ${rdkafka.rate.toFixed(0)} events/s, peak RSS ${rdkafka.rssMb} MB`);
   } else say('(a) on librdkafka: skipped, node-rdkafka did not build here');
 
   // (e) replay from buddy_system_events, on (a)'s database.
   let rateE = NaN;
-  const replay = await runCli(['replay', '--yes', '--quiet'], { ...a.env, NODE_OPTIONS: nodeOptions });
+  const replay = await runCli(['replay', '--yes', '--quiet'], { ...a.env, ...image });
   if (replay.code === 0) rateE = applied / replay.seconds;
   say(
     `(e) replay: ${Number.isNaN(rateE) ? `not available (exit ${replay.code})` : `${rateE.toFixed(0)} events/s`}`,
@@ -119,7 +120,7 @@ async function main() {
     '',
     '| run | what | events/s | notes |',
     '|---|---|---|---|',
-    `| (a) | buddy-stream end to end (events already in Kafka), as the image runs it (\`NODE_OPTIONS=${nodeOptions}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
+    `| (a) | buddy-stream end to end (events already in Kafka), as the image runs it (\`${describeEnv(image)}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
     `| (a) | the same with V8's default heap (no \`NODE_OPTIONS\`) | ${un.rate.toFixed(0)} | ${un.seconds.toFixed(1)} s, peak RSS ${un.rssMb} MB |`,
     `| (a) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafka ? rdkafka.rate.toFixed(0) : 'n/a'} | ${rdkafka ? `${rdkafka.seconds.toFixed(1)} s, peak RSS ${rdkafka.rssMb} MB` : 'node-rdkafka did not build'} |`,
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,

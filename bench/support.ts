@@ -167,13 +167,26 @@ export async function runAnotherReader(
   }
 }
 
-/** NODE_OPTIONS as the Dockerfile sets it for the image (V8's heap cap): (a) runs the processor with it. */
-export function imageNodeOptions(): string {
+/**
+ * The settings of the Dockerfile that bound the image's memory: V8's heap cap (NODE_OPTIONS) and glibc's
+ * malloc arenas (MALLOC_ARENA_MAX). (a) runs the processor with them, as the image does.
+ */
+export function imageEnv(): Record<string, string> {
   const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
-  const value = /^ENV NODE_OPTIONS=(\S+)$/m.exec(dockerfile)?.[1];
-  if (value === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return value;
+  const env: Record<string, string> = {};
+  for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX']) {
+    const value = new RegExp(`^ENV ${name}=(\\S+)$`, 'm').exec(dockerfile)?.[1];
+    if (value === undefined) throw new Error(`the Dockerfile sets no ${name}`);
+    env[name] = value;
+  }
+  return env;
 }
+
+/** `NAME=value NAME=value`, for the tables. */
+export const describeEnv = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
 
 /** Peak resident memory of a process, in MB (Linux VmHWM). */
 export function peakRssMb(pid: number): number {
