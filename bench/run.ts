@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createKafka } from '../src/kafka/client.ts';
+import { resolveKafkaClient } from '../src/kafka/rdkafka-consumer.ts';
 import { copyInto, exportTables } from './copy-limit.ts';
 import { measureLatency } from './latency.ts';
 import { runNaiveConsumer } from './naive-consumer.ts';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
 const events = Number(values.events);
 const naiveEvents = Math.min(events, Number(values['naive-events']));
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const transport = (client: 'kafkajs' | 'rdkafka') => (client === 'rdkafka' ? 'librdkafka' : 'kafkajs');
 
 async function main() {
   say(`${events} events, naive consumer on ${naiveEvents}, latency at ${values.rate}/s`);
@@ -41,6 +43,10 @@ async function main() {
   // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8's heap cap) and MALLOC_ARENA_MAX.
   const image = imageEnv();
   const run = await runCli(['run', '--until-caught-up'], { ...a.env, ...image });
+  // KAFKA_CLIENT as this run resolves it (auto: librdkafka where node-rdkafka built), and the other one.
+  const client = resolveKafkaClient(a.config.KAFKA_CLIENT);
+  const otherClient = client === 'rdkafka' ? 'kafkajs' : 'rdkafka';
+  const otherLoads = otherClient === 'kafkajs' || rdkafkaLoads();
   if (run.code !== 0) throw new Error(`buddy-stream run exited ${run.code}`);
   const applied = await count(a.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
   const rateA = applied / run.seconds;
@@ -52,11 +58,11 @@ async function main() {
   const un = await runAnotherReader(a, 'heap', { ...image, NODE_OPTIONS: '' });
   say(`(a) with V8's default heap: ${un.rate.toFixed(0)} events/s, peak RSS ${un.rssMb} MB`);
 
-  // (a) again on the librdkafka transport: the same topics, a fresh database and consumer group.
-  let rdkafka: { rate: number; seconds: number; rssMb: number } | undefined;
-  if (rdkafkaLoads()) {
-    rdkafka = await runAnotherReader(a, 'rdkafka', { ...image, KAFKA_CLIENT: 'rdkafka' });
-    say(`(a) on librdkafka: ${rdkafka.rate.toFixed(0)} events/s, peak RSS ${rdkafka.rssMb} MB`);
+  // (a) again on the other transport: the same topics, a fresh database and consumer group.
+  let other: { rate: number; seconds: number; rssMb: number } | undefined;
+  if (otherLoads) {
+    other = await runAnotherReader(a, otherClient, { ...image, KAFKA_CLIENT: otherClient });
+    say(`(a) on ${transport(otherClient)}: ${other.rate.toFixed(0)} events/s, peak RSS ${other.rssMb} MB`);
   } else say('(a) on librdkafka: skipped, node-rdkafka did not build here');
 
   // (e) replay from buddy_system_events, on (a)'s database.
@@ -99,16 +105,16 @@ async function main() {
   say(
     `(d) latency at ${values.rate}/s: p50 ${latency.p50} ms, p99 ${latency.p99} ms (${latency.samples} events)`,
   );
-  // (d) again on the librdkafka transport: a fresh stream (topics, database, consumer group).
-  let rdkafkaLatency: Awaited<ReturnType<typeof measureLatency>> | undefined;
-  if (rdkafkaLoads()) {
+  // (d) again on the other transport: a fresh stream (topics, database, consumer group).
+  let otherLatency: Awaited<ReturnType<typeof measureLatency>> | undefined;
+  if (otherLoads) {
     const dr = await benchStream('dr');
-    rdkafkaLatency = await measureLatency(
-      { ...dr, env: { ...dr.env, KAFKA_CLIENT: 'rdkafka' } },
+    otherLatency = await measureLatency(
+      { ...dr, env: { ...dr.env, KAFKA_CLIENT: otherClient } },
       { ratePerSecond: Number(values.rate), seconds: Number(values['latency-seconds']) },
     );
     await dr.drop();
-    say(`(d) on librdkafka: p50 ${rdkafkaLatency.p50} ms, p99 ${rdkafkaLatency.p99} ms`);
+    say(`(d) on ${transport(otherClient)}: p50 ${otherLatency.p50} ms, p99 ${otherLatency.p99} ms`);
   }
 
   const date = new Date().toISOString().slice(0, 10);
@@ -120,13 +126,13 @@ async function main() {
     '',
     '| run | what | events/s | notes |',
     '|---|---|---|---|',
-    `| (a) | buddy-stream end to end (events already in Kafka), as the image runs it (\`${describeEnv(image)}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
+    `| (a) | buddy-stream end to end (events already in Kafka), on ${transport(client)} (\`KAFKA_CLIENT=${a.config.KAFKA_CLIENT}\`), as the image runs it (\`${describeEnv(image)}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
     `| (a) | the same with V8's default heap (no \`NODE_OPTIONS\`) | ${un.rate.toFixed(0)} | ${un.seconds.toFixed(1)} s, peak RSS ${un.rssMb} MB |`,
-    `| (a) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafka ? rdkafka.rate.toFixed(0) : 'n/a'} | ${rdkafka ? `${rdkafka.seconds.toFixed(1)} s, peak RSS ${rdkafka.rssMb} MB` : 'node-rdkafka did not build'} |`,
+    `| (a) | the same on ${transport(otherClient)} (\`KAFKA_CLIENT=${otherClient}\`) | ${other ? other.rate.toFixed(0) : 'n/a'} | ${other ? `${other.seconds.toFixed(1)} s, peak RSS ${other.rssMb} MB` : 'node-rdkafka did not build'} |`,
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,
     `| (c) | COPY of the same rows from prepared data | ${rateC.toFixed(0)} | no Kafka, no validation |`,
-    `| (d) | latency at ${values.rate} events/s (the producer in its own process) | p50 ${latency.p50} ms, p99 ${latency.p99} ms | ${latency.samples} events, ${latency.batches} batches |`,
-    `| (d) | the same on librdkafka (\`KAFKA_CLIENT=rdkafka\`) | ${rdkafkaLatency ? `p50 ${rdkafkaLatency.p50} ms, p99 ${rdkafkaLatency.p99} ms` : 'n/a'} | ${rdkafkaLatency ? `${rdkafkaLatency.samples} events, ${rdkafkaLatency.batches} batches` : 'node-rdkafka did not build'} |`,
+    `| (d) | latency at ${values.rate} events/s (the producer in its own process), on ${transport(client)} | p50 ${latency.p50} ms, p99 ${latency.p99} ms | ${latency.samples} events, ${latency.batches} batches |`,
+    `| (d) | the same on ${transport(otherClient)} (\`KAFKA_CLIENT=${otherClient}\`) | ${otherLatency ? `p50 ${otherLatency.p50} ms, p99 ${otherLatency.p99} ms` : 'n/a'} | ${otherLatency ? `${otherLatency.samples} events, ${otherLatency.batches} batches` : 'node-rdkafka did not build'} |`,
     `| (e) | replay from buddy_system_events | ${Number.isNaN(rateE) ? 'n/a' : rateE.toFixed(0)} | |`,
     '',
     `a/b = ${(rateA / rateB).toFixed(1)}x, a/c = ${((100 * rateA) / rateC).toFixed(0)}%`,

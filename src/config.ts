@@ -160,8 +160,10 @@ export const SETTINGS = {
   BATCH_WRITERS: { default: '1', schema: integer('BATCH_WRITERS', 1, 64) },
   BACKLOG_ORDER: { default: 'true', schema: boolean('BACKLOG_ORDER') },
   KAFKA_CLIENT: {
-    default: 'kafkajs',
-    schema: z.enum(['kafkajs', 'rdkafka'], { message: 'KAFKA_CLIENT must be kafkajs or rdkafka' }),
+    default: 'auto',
+    schema: z.enum(['auto', 'kafkajs', 'rdkafka'], {
+      message: 'KAFKA_CLIENT must be auto, kafkajs or rdkafka',
+    }),
   },
   FETCH_MAX_BYTES_PER_PARTITION: {
     default: '1048576',
