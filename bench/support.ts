@@ -182,6 +182,49 @@ export function imageEnv(): Record<string, string> {
   return env;
 }
 
+export interface Latency {
+  p50: number;
+  p99: number;
+  samples: number;
+  batches: number;
+}
+
+/**
+ * Bench (d) in a process of its own (bench/latency.ts of `checkout`, this one by default) with `env`
+ * added and the image's settings (imageEnv), as the processor runs in production: not in the bench's
+ * process, whose heap holds what the runs before it left.
+ */
+export function latencyInProcess(options: {
+  rate: number;
+  seconds: number;
+  checkout?: string;
+  env?: Record<string, string>;
+}): Promise<Latency> {
+  const checkout = options.checkout ?? new URL('..', import.meta.url).pathname;
+  const script = `import { measureLatency } from './bench/latency.ts';
+import { benchStream } from './bench/support.ts';
+const d = await benchStream('l');
+const r = await measureLatency(d, { ratePerSecond: ${options.rate}, seconds: ${options.seconds} });
+await d.drop();
+process.stdout.write('LATENCY ' + JSON.stringify(r) + '\\n');
+process.exit(0);`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: checkout,
+      env: { ...process.env, ...imageEnv(), ...options.env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('LATENCY '));
+      if (code !== 0 || !line) reject(new Error(`${checkout}: latency run exited ${code}`));
+      else resolve(JSON.parse(line.slice('LATENCY '.length)) as Latency);
+    });
+  });
+}
+
 /** `NAME=value NAME=value`, for the tables. */
 export const describeEnv = (env: Record<string, string>) =>
   Object.entries(env)

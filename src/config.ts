@@ -160,10 +160,8 @@ export const SETTINGS = {
   BATCH_WRITERS: { default: '1', schema: integer('BATCH_WRITERS', 1, 64) },
   BACKLOG_ORDER: { default: 'true', schema: boolean('BACKLOG_ORDER') },
   KAFKA_CLIENT: {
-    default: 'auto',
-    schema: z.enum(['auto', 'kafkajs', 'rdkafka'], {
-      message: 'KAFKA_CLIENT must be auto, kafkajs or rdkafka',
-    }),
+    default: 'kafkajs',
+    schema: z.enum(['kafkajs', 'rdkafka'], { message: 'KAFKA_CLIENT must be kafkajs or rdkafka' }),
   },
   FETCH_MAX_BYTES_PER_PARTITION: {
     default: '1048576',

@@ -1,11 +1,7 @@
 // The stream processor: a kafkajs consumer group over the buddy.* topics, each partition's batches
 // applied by pipeline/commit.ts, offsets committed to Kafka after Postgres, parked events swept.
 import { type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
-import {
-  createRdkafkaConsumer,
-  resolveKafkaClient,
-  type ConsumerTransport,
-} from './kafka/rdkafka-consumer.ts';
+import { createRdkafkaConsumer, type ConsumerTransport } from './kafka/rdkafka-consumer.ts';
 import pg from 'pg';
 import type { Config } from './config.ts';
 import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from './kafka/client.ts';
@@ -97,17 +93,10 @@ export function createProcessor({
     maxBytes: config.FETCH_MAX_BYTES,
     retry: { retries: 10 },
   };
-  // KAFKA_CLIENT: librdkafka through node-rdkafka (auto, where it built: the lower latency under a steady
-  // rate, bench (d)) or kafkajs (pure JavaScript), behind the same small interface
-  // (src/kafka/rdkafka-consumer.ts).
-  const kafkaClient = resolveKafkaClient(config.KAFKA_CLIENT);
-  if (config.KAFKA_CLIENT === 'auto' && kafkaClient === 'kafkajs')
-    log.warn(
-      'KAFKA_CLIENT=auto: node-rdkafka did not build on this machine, so the consumer runs on kafkajs',
-    );
-  else log.info({ kafkaClient }, 'consumer transport');
+  // KAFKA_CLIENT: kafkajs (pure JavaScript, the default) or librdkafka through node-rdkafka, behind the
+  // same small interface (src/kafka/rdkafka-consumer.ts).
   const consumer: ConsumerTransport =
-    kafkaClient === 'rdkafka'
+    config.KAFKA_CLIENT === 'rdkafka'
       ? createRdkafkaConsumer({ config, logger, ...consumerOptions })
       : kafka.consumer({ ...consumerOptions, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   const producer: Producer = createIdempotentProducer(kafka);

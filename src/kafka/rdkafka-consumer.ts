@@ -221,15 +221,6 @@ export function librdkafkaTopics(topics: Array<string | RegExp>): string[] {
   });
 }
 
-/**
- * The consumer transport KAFKA_CLIENT names: `auto` is librdkafka where the optional node-rdkafka built,
- * kafkajs where it did not.
- */
-export function resolveKafkaClient(setting: 'auto' | 'kafkajs' | 'rdkafka'): 'kafkajs' | 'rdkafka' {
-  if (setting !== 'auto') return setting;
-  return rdkafkaAvailable() ? 'rdkafka' : 'kafkajs';
-}
-
 /** Whether the optional node-rdkafka built on this machine (tests and benchmarks skip it where not). */
 export function rdkafkaAvailable(): boolean {
   try {
