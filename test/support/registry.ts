@@ -27,7 +27,10 @@ export async function requireRegistry(): Promise<RegistryAdmin> {
 
 /** Deletes the subjects whose names start with `prefix` (the registry keeps them in memory only). */
 export async function deleteSubjects(admin: RegistryAdmin, prefix: string): Promise<void> {
-  const response = await fetch(`${REGISTRY_URL}/subjects`);
+  // Once more if the registry closed the kept-alive connection as the request went out ("other side
+  // closed", seen once in a full run): the GET is safe to repeat.
+  const list = () => fetch(`${REGISTRY_URL}/subjects`);
+  const response = await list().catch(list);
   const subjects = (await response.json()) as string[];
   for (const subject of subjects.filter((s) => s.startsWith(prefix))) {
     await admin.deleteSubject(subject).catch(() => undefined);
