@@ -167,7 +167,7 @@ export const SETTINGS = {
     default: '1048576',
     schema: integer('FETCH_MAX_BYTES_PER_PARTITION', 1_024, 1_073_741_824),
   },
-  FETCH_MAX_BYTES: { default: '16777216', schema: integer('FETCH_MAX_BYTES', 1_024, 1_073_741_824) },
+  FETCH_MAX_BYTES: { default: '8388608', schema: integer('FETCH_MAX_BYTES', 1_024, 1_073_741_824) },
   COPY_CHUNK_ROWS: { default: '500', schema: integer('COPY_CHUNK_ROWS', 1, 1_000_000) },
   PARTITIONS_CONSUMED_CONCURRENTLY: {
     default: '64',

@@ -49,7 +49,7 @@ export interface RdkafkaConsumerOptions {
   /** Bytes fetched per partition per request, and the most one eachBatch call receives (1 MiB). */
   maxBytesPerPartition?: number;
   /**
-   * Bytes waiting here for their batches in all (16 MiB); a quarter of it per fetch request and in
+   * Bytes waiting here for their batches in all (8 MiB, FETCH_MAX_BYTES); a quarter of it per fetch request and in
    * librdkafka's prefetch queue.
    */
   maxBytes?: number;
@@ -279,7 +279,7 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
   const groupId = options.groupId;
   const sessionTimeout = options.sessionTimeout ?? 30_000;
   const maxBytesPerPartition = options.maxBytesPerPartition ?? 1024 * 1024;
-  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   const retries = options.retry?.retries ?? 5;
   const initialRetryTime = options.retry?.initialRetryTime ?? 300;
   const maxRetryTime = options.retry?.maxRetryTime ?? 30_000;
