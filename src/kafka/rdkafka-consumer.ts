@@ -403,16 +403,21 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
     if (!idleReported && partitions.size === 0 && !pendingAssign) {
       idleReported = true;
       log.warn({ topics: subscription }, 'no topic matches the subscription yet: idle, not in the group');
-      emit(EVENTS.GROUP_JOIN, {
-        duration: 0,
-        groupId,
-        isLeader: false,
-        leaderId: '',
-        groupProtocol: 'roundrobin',
-        memberId: '',
-        memberAssignment: {},
-      });
-    }
+      emitJoin({});
+    } else firstJoin?.();
+  }
+
+  /** kafkajs' GROUP_JOIN with this member's assignment; run() returns once the first one came. */
+  function emitJoin(memberAssignment: Record<string, number[]>) {
+    emit(EVENTS.GROUP_JOIN, {
+      duration: 0,
+      groupId,
+      isLeader: false,
+      leaderId: '',
+      groupProtocol: 'roundrobin',
+      memberId: '',
+      memberAssignment,
+    });
     firstJoin?.();
   }
 
@@ -615,16 +620,7 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
       (memberAssignment[topic] ??= []).push(partition);
     }
     for (const list of Object.values(memberAssignment)) list.sort((a, b) => a - b);
-    emit(EVENTS.GROUP_JOIN, {
-      duration: 0,
-      groupId,
-      isLeader: false,
-      leaderId: '',
-      groupProtocol: 'roundrobin',
-      memberId: '',
-      memberAssignment,
-    });
-    firstJoin?.();
+    emitJoin(memberAssignment);
   }
 
   async function seekNow(p: PartitionState, offset: number) {
