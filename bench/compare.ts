@@ -15,6 +15,7 @@ import {
   count,
   imageEnv,
   latencyInProcess,
+  postgresCpuSeconds,
   publishProgramme,
   runCli,
   type Latency,
@@ -36,6 +37,9 @@ interface Run {
   lastWriteSeconds: number;
   events: number;
   rssMb: number;
+  /** CPU µs per event: the processor's (all its threads), and the Postgres server's over the run. */
+  processorCpuUs: number;
+  postgresCpuUs: number;
 }
 
 async function compareLatency(checkouts: string[], rate: number, seconds: number) {
@@ -80,24 +84,34 @@ async function main() {
         const reader = await anotherReader(stream, `p${pair}c${checkouts.indexOf(checkout)}`);
         try {
           const startedAt = Date.now();
+          const postgresBefore = postgresCpuSeconds();
           // As the image runs it (the Dockerfile's NODE_OPTIONS, MALLOC_ARENA_MAX), like (a) in npm run bench.
           const run = await runCli(
             ['run', '--until-caught-up'],
             { ...reader.env, ...imageEnv() },
             path.join(checkout, 'bin/buddy-stream'),
           );
+          const postgresSeconds = postgresCpuSeconds() - postgresBefore;
           if (run.code !== 0) throw new Error(`${checkout}: run exited ${run.code}`);
           const events = await count(reader.pool, 'SELECT count(*)::int AS n FROM buddy_system_events');
           const last = await reader.pool.query<{ at: Date }>(
             'SELECT max(processed_at) AS at FROM buddy_system_events',
           );
           const lastWriteSeconds = (last.rows[0]!.at.getTime() - startedAt) / 1000;
-          const result: Run = { exitSeconds: run.seconds, lastWriteSeconds, events, rssMb: run.rssMb };
+          const result: Run = {
+            exitSeconds: run.seconds,
+            lastWriteSeconds,
+            events,
+            rssMb: run.rssMb,
+            processorCpuUs: (run.cpuSeconds / events) * 1e6,
+            postgresCpuUs: (postgresSeconds / events) * 1e6,
+          };
           runs.get(checkout)!.push(result);
           say(
             `pair ${pair + 1} ${checkout}: ${events} events, exit ${result.exitSeconds.toFixed(1)} s ` +
               `(${(events / result.exitSeconds).toFixed(0)}/s), last write ${lastWriteSeconds.toFixed(1)} s, ` +
-              `stop ${(result.exitSeconds - lastWriteSeconds).toFixed(1)} s, rss ${result.rssMb} MB`,
+              `stop ${(result.exitSeconds - lastWriteSeconds).toFixed(1)} s, rss ${result.rssMb} MB, ` +
+              `CPU per event ${result.processorCpuUs.toFixed(0)} µs processor, ${result.postgresCpuUs.toFixed(0)} µs Postgres`,
           );
         } finally {
           await reader.drop();
@@ -111,13 +125,15 @@ async function main() {
   const base = runs.get(checkouts[0]!)!;
   const baseRate = mean(base.map((r) => r.events / r.exitSeconds));
   process.stdout.write(
-    '| checkout | events/s to exit, each pair | mean | vs first | mean stop (s) |\n|---|---|---:|---:|---:|\n',
+    '| checkout | events/s to exit, each pair | mean | vs first | mean stop (s) | CPU µs per event: processor, Postgres (mean) |\n' +
+      '|---|---|---:|---:|---:|---:|\n',
   );
   for (const [checkout, list] of runs) {
     const rates = list.map((r) => r.events / r.exitSeconds);
     process.stdout.write(
       `| ${checkout} | ${rates.map((r) => r.toFixed(0)).join(', ')} | ${mean(rates).toFixed(0)} | ` +
-        `${(mean(rates) / baseRate).toFixed(2)}x | ${mean(list.map((r) => r.exitSeconds - r.lastWriteSeconds)).toFixed(1)} |\n`,
+        `${(mean(rates) / baseRate).toFixed(2)}x | ${mean(list.map((r) => r.exitSeconds - r.lastWriteSeconds)).toFixed(1)} | ` +
+        `${mean(list.map((r) => r.processorCpuUs)).toFixed(0)}, ${mean(list.map((r) => r.postgresCpuUs)).toFixed(0)} |\n`,
     );
   }
 }

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: a fresh database and topic set per measured run, publishing a
 // synthetic programme, and reading a child process's peak memory.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.ts';
@@ -131,8 +131,9 @@ export async function runCli(
   args: string[],
   env: Record<string, string | undefined>,
   bin = BIN,
-): Promise<{ seconds: number; rssMb: number; code: number | null }> {
+): Promise<{ seconds: number; rssMb: number; code: number | null; cpuSeconds: number }> {
   const started = performance.now();
+  const cpuBefore = childrenCpuSeconds();
   const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   let rssMb = 0;
   const sampler = setInterval(() => {
@@ -144,7 +145,9 @@ export async function runCli(
   }, 100);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(sampler);
-  return { seconds: (performance.now() - started) / 1000, rssMb, code };
+  // 'close' comes after the child was reaped, so its CPU (and its own children's) is counted by now.
+  const cpuSeconds = childrenCpuSeconds() - cpuBefore;
+  return { seconds: (performance.now() - started) / 1000, rssMb, code, cpuSeconds };
 }
 
 /**
@@ -236,6 +239,46 @@ export function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] is field 3, state. */
+function statFields(pid: string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+const UTIME = 11;
+const STIME = 12;
+const CUTIME = 13;
+const CSTIME = 14;
+
+/** CPU seconds of this process's finished, reaped children (runCli's processor, with its own children). */
+export function childrenCpuSeconds(): number {
+  const f = statFields('self');
+  return (Number(f[CUTIME]) + Number(f[CSTIME])) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds used so far by the local PostgreSQL server: every live postgres process, plus what the
+ * postmaster counted of the backends it reaped (connections that ended). A difference of two readings
+ * is the server's CPU in between: what a write path costs Postgres, steadier than wall time on a busy
+ * machine, and what bounds replicas sharing one primary.
+ */
+export function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const f = statFields(pid);
+      ticks += Number(f[UTIME]) + Number(f[STIME]) + Number(f[CUTIME]) + Number(f[CSTIME]);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
 }
 
 export async function count(pool: pg.Pool, sql: string): Promise<number> {
