@@ -12,7 +12,7 @@ import { readEventClock } from '../journey/state.ts';
 import type { OutboxRow } from '../q2q/text-record.ts';
 import type { CopyValue } from '../store/copy-writer.ts';
 import { classifyPgError, describePgRejection } from '../store/pg-errors.ts';
-import { ensureStaging, mergeRows, writeOutbox } from '../store/staging.ts';
+import { ensureStaging, insertNewRows, storeNewEvents, writeOutbox } from '../store/staging.ts';
 import { SQL, STAGING, type StagedTable } from '../store/statements.ts';
 import { applyUserEvents } from './identity.ts';
 import { isUserEvent, project, referencesOf } from './project/index.ts';
@@ -329,13 +329,7 @@ async function writeOutcomes(
   // New events go to the raw store first; an id another consumer stored meanwhile is a duplicate.
   const fresh = outcomes.filter((o) => o.item.payloadText !== null);
   const rawRows = fresh.map(({ item, projection }) => rawRow(item, projection, now));
-  const inserted = new Set(
-    rawRows.length > 0
-      ? (await mergeRows(tx, 'buddy_system_events', rawRows)).rows.map(
-          (r: { event_id: string }) => r.event_id,
-        )
-      : [],
-  );
+  const inserted = rawRows.length > 0 ? await storeNewEvents(tx, rawRows) : new Set<string>();
   const kept = outcomes.filter((o) => o.item.payloadText === null || inserted.has(o.item.event.id));
   stats.duplicates += outcomes.length - kept.length;
 
@@ -371,12 +365,12 @@ async function writeOutcomes(
     const list = rows[table] as unknown as Record<string, CopyValue>[];
     if (list.length === 0) continue;
     const columns = STAGING[table as StagedTable].columns;
-    const result = await mergeRows(
+    const written = await insertNewRows(
       tx,
       table,
       list.map((row) => columns.map((c) => row[c])),
     );
-    stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + (result.rowCount ?? 0);
+    stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + written;
   }
   created.matches.push(...rows.buddy_matches.map((m) => m.id));
   if (state.publish) stats.outboxRecords += await writeOutbox(tx, outbox);

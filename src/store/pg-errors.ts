@@ -26,9 +26,26 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
 ]);
 
+/**
+ * Unique violations that a concurrent transaction caused, not the record: the keys a batch checks before
+ * it COPYs rows straight into their table (store/staging.ts, storeNewEvents and insertNewRows). Retried,
+ * the check sees the other transaction's row and leaves it out.
+ */
+const RACED_CONSTRAINTS = new Set([
+  'buddy_events_event_id_idx',
+  'buddy_matches_pkey',
+  'buddy_events_pkey',
+  'buddy_checkins_pkey',
+  'buddy_feedback_pkey',
+  'kintell_sessions_pkey',
+  'outbox_pkey',
+]);
+
 export function classifyPgError(error: unknown): PgErrorClass {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
+    if (code === '23505' && RACED_CONSTRAINTS.has((error as { constraint?: string }).constraint ?? ''))
+      return 'retry';
     if (RETRY_CODES.has(code) || code.startsWith('08') || NETWORK_CODES.has(code)) return 'retry';
     if (REJECT_CLASSES.has(code.slice(0, 2))) return 'reject';
     return 'fatal';

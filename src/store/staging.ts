@@ -35,18 +35,76 @@ export async function mergeRows(
 }
 
 /**
+ * Stores new events in the raw store; returns the event ids stored. The caller filtered out the ids the
+ * raw store held (the dedupe, in this transaction), so many rows go straight in by COPY (see
+ * insertNewRows); a few through the merge (ON CONFLICT DO NOTHING), as one JSON parameter.
+ */
+export async function storeNewEvents(
+  tx: pg.PoolClient | pg.Client,
+  rows: readonly (readonly CopyValue[])[],
+): Promise<Set<string>> {
+  if (rows.length <= JSON_MERGE_MAX_ROWS) {
+    const merged = await mergeRows(tx, 'buddy_system_events', rows);
+    return new Set(merged.rows.map((r: { event_id: string }) => r.event_id));
+  }
+  await copyRows(tx, 'buddy_system_events', STAGING.buddy_system_events.columns, rows);
+  return new Set(rows.map((row) => row[0] as string));
+}
+
+/** The tables whose merge keeps the row already there (`ON CONFLICT (id) DO NOTHING`); `id` comes first. */
+const INSERT_ONLY = new Set<StagedTable>([
+  'buddy_matches',
+  'buddy_events',
+  'buddy_checkins',
+  'buddy_feedback',
+  'kintell_sessions',
+  'outbox',
+]);
+
+/**
+ * Writes `rows` into `table` as its merge would, returning how many are new. For an insert-only table
+ * and more rows than a JSON merge takes, the rows whose id is not in the table (nor earlier in `rows`)
+ * go straight in by COPY: COPY into the staging table, emptying it and the insert from it cost about
+ * twice the COPY (session 11: the raw store's part of a batch 3.2-3.7 s -> 2.2-2.5 s per 60,000 events).
+ * A row with the same id that another transaction wrote meanwhile fails the COPY on the primary key,
+ * which pg-errors.ts classes as retry: the batch runs again and this check then sees the row.
+ */
+export async function insertNewRows(
+  tx: pg.PoolClient | pg.Client,
+  table: StagedTable,
+  rows: readonly (readonly CopyValue[])[],
+): Promise<number> {
+  if (rows.length <= JSON_MERGE_MAX_ROWS || !INSERT_ONLY.has(table))
+    return (await mergeRows(tx, table, rows)).rowCount ?? 0;
+  const seen = new Set<string>();
+  const unique = rows.filter((row) => {
+    const id = String(row[0]).toLowerCase();
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  const existing = await tx.query<{ id: string }>(existingIds(table), [[...seen]]);
+  for (const { id } of existing.rows) seen.delete(id);
+  const fresh = unique.filter((row) => seen.has(String(row[0]).toLowerCase()));
+  await copyRows(tx, table, STAGING[table].columns, fresh);
+  return fresh.length;
+}
+
+/** The ids of `$1` that `table` holds (a constant of this module, never user data). */
+const existingIds = (table: StagedTable) => `SELECT id::text AS id FROM ${table} WHERE id = ANY($1::uuid[])`;
+
+/**
  * Enqueues records in the outbox; returns how many were new. The staging tables must exist in this
  * transaction (ensureStaging).
  */
 export async function writeOutbox(tx: pg.PoolClient, rows: OutboxRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const columns = STAGING.outbox.columns;
-  const result = await mergeRows(
+  return insertNewRows(
     tx,
     'outbox',
     rows.map((row) => columns.map((c) => row[c])),
   );
-  return result.rowCount ?? 0;
 }
 
 const CREATE_ALL = Object.values(STAGING)

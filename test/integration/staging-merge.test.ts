@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyRows, encodeJsonRows, type CopyValue } from '../../src/store/copy-writer.ts';
-import { ensureStaging, mergeRows } from '../../src/store/staging.ts';
+import { classifyPgError } from '../../src/store/pg-errors.ts';
+import {
+  ensureStaging,
+  insertNewRows,
+  JSON_MERGE_MAX_ROWS,
+  mergeRows,
+  storeNewEvents,
+} from '../../src/store/staging.ts';
 import { STAGING, type StagedTable } from '../../src/store/statements.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -127,5 +134,110 @@ describe('staged rows by COPY and by JSON', () => {
     expect((await client.query('SELECT count(*)::int AS n FROM stage_buddy_system_events')).rows[0].n).toBe(
       0,
     );
+  });
+});
+
+describe('rows straight into their table by COPY (insertNewRows, storeNewEvents)', () => {
+  // More rows than a JSON merge takes, so they go the COPY way.
+  const many = JSON_MERGE_MAX_ROWS + 50;
+  const outboxRow = (id: string, note: string): CopyValue[] => [
+    id,
+    'q2q.text.v1',
+    'user-key',
+    JSON.stringify({ note }),
+    null,
+    null,
+  ];
+  const payloadsOf = async (ids: string[]) =>
+    new Map(
+      (
+        await client.query<{ id: string; note: string }>(
+          `SELECT id::text, payload->>'note' AS note FROM outbox WHERE id = ANY($1::uuid[])`,
+          [ids],
+        )
+      ).rows.map((r) => [r.id, r.note]),
+    );
+
+  it('writes only the ids the table does not hold, the first of each, as the merge keeps them', async () => {
+    const ids = Array.from({ length: many }, () => randomUUID());
+    // Ten are there already, with another payload.
+    await mergeRows(
+      client,
+      'outbox',
+      ids.slice(0, 10).map((id) => outboxRow(id, 'before')),
+    );
+    // Five come twice in the rows, the second time with another payload (and in upper case).
+    const rows = [
+      ...ids.map((id) => outboxRow(id, 'first')),
+      ...ids.slice(20, 25).map((id) => outboxRow(id.toUpperCase(), 'second')),
+    ];
+    expect(await insertNewRows(client, 'outbox', rows)).toBe(many - 10);
+    const notes = await payloadsOf(ids);
+    expect(notes.size).toBe(many);
+    expect(ids.slice(0, 10).every((id) => notes.get(id) === 'before')).toBe(true);
+    expect(ids.slice(10).every((id) => notes.get(id) === 'first')).toBe(true);
+    // Nothing went through the staging table.
+    expect((await client.query('SELECT count(*)::int AS n FROM stage_outbox')).rows[0].n).toBe(0);
+  });
+
+  it('fails as retry when another transaction wrote one of the ids meanwhile; the retry leaves it out', async () => {
+    const ids = Array.from({ length: many }, () => randomUUID());
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await ensureStaging(other);
+      await other.query('BEGIN');
+      await mergeRows(other, 'outbox', [outboxRow(ids[7]!, 'other')]);
+      await client.query('BEGIN');
+      const attempt = insertNewRows(
+        client,
+        'outbox',
+        ids.map((id) => outboxRow(id, 'mine')),
+      ).catch((error: unknown) => error);
+      // The COPY waits for the other transaction's row, then fails on it once that commits.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await other.query('COMMIT');
+      const error = await attempt;
+      expect(error).toMatchObject({ code: '23505', constraint: 'outbox_pkey' });
+      expect(classifyPgError(error)).toBe('retry');
+      await client.query('ROLLBACK');
+
+      expect(
+        await insertNewRows(
+          client,
+          'outbox',
+          ids.map((id) => outboxRow(id, 'mine')),
+        ),
+      ).toBe(many - 1);
+      const notes = await payloadsOf(ids);
+      expect(notes.get(ids[7]!)).toBe('other');
+      expect(ids.filter((id) => notes.get(id) === 'mine')).toHaveLength(many - 1);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('stores new events in the raw store by COPY; an event stored meanwhile fails as retry', async () => {
+    const ids = Array.from({ length: many }, () => randomUUID());
+    const raw = (id: string): CopyValue[] => [
+      id,
+      'buddy.event.logged',
+      'user-1',
+      '2026-11-28T12:00:00.000Z',
+      '{"type":"buddy.event.logged"}',
+      null,
+      null,
+      '2026-11-28T12:00:00.000Z',
+      [],
+    ];
+    expect(await storeNewEvents(client, ids.slice(1).map(raw))).toEqual(new Set(ids.slice(1)));
+    // The dedupe before it would have left out ids[1]; without it the COPY refuses the batch, as retry.
+    await client.query('BEGIN');
+    const error = await storeNewEvents(client, ids.map(raw)).catch((e: unknown) => e);
+    await client.query('ROLLBACK');
+    expect(error).toMatchObject({ code: '23505', constraint: 'buddy_events_event_id_idx' });
+    expect(classifyPgError(error)).toBe('retry');
+    // A few go through the merge, which skips what is stored.
+    expect(await storeNewEvents(client, ids.slice(0, 3).map(raw))).toEqual(new Set([ids[0]]));
   });
 });
