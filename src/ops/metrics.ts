@@ -87,7 +87,7 @@ export function createMetrics(registry = new Registry(), options: { defaults?: b
     }),
     copyRows: new Counter({
       name: 'buddy_stream_copy_rows_total',
-      help: 'Rows staged for a merge, by staging table: streamed with COPY, or sent as one JSON parameter (sets of at most 200 rows).',
+      help: 'Rows written in bulk, by the table they went into: a staging table (stage_<table>, merged from there) or, for new raw events and insert-only tables, the table itself; streamed with COPY, or sent as one JSON parameter (sets of at most 200 rows).',
       labelNames: ['table'],
       registers,
     }),
