@@ -326,7 +326,8 @@ async function writeOutcomes(
   state: State,
 ): Promise<void> {
   const now = new Date().toISOString();
-  // New events go to the raw store first; an id another consumer stored meanwhile is a duplicate.
+  // New events go to the raw store first. An id another transaction stored since the dedupe is skipped
+  // as a duplicate (a few rows), or fails the batch, which is retried (many: see storeNewEvents).
   const fresh = outcomes.filter((o) => o.item.payloadText !== null);
   const rawRows = fresh.map(({ item, projection }) => rawRow(item, projection, now));
   const inserted = rawRows.length > 0 ? await storeNewEvents(tx, rawRows) : new Set<string>();

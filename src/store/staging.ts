@@ -35,9 +35,10 @@ export async function mergeRows(
 }
 
 /**
- * Stores new events in the raw store; returns the event ids stored. The caller filtered out the ids the
- * raw store held (the dedupe, in this transaction), so many rows go straight in by COPY (see
- * insertNewRows); a few through the merge (ON CONFLICT DO NOTHING), as one JSON parameter.
+ * Stores new events in the raw store; returns the event ids stored (event_id is the first column). The
+ * caller left out the ids the raw store held (the dedupe, in this transaction), so many rows go straight
+ * in by COPY, which an id stored since by another transaction fails (retried, see insertNewRows); a few
+ * go through the merge as one JSON parameter, which skips such an id.
  */
 export async function storeNewEvents(
   tx: pg.PoolClient | pg.Client,
@@ -65,7 +66,7 @@ const INSERT_ONLY = new Set<StagedTable>([
  * Writes `rows` into `table` as its merge would, returning how many are new. For an insert-only table
  * and more rows than a JSON merge takes, the rows whose id is not in the table (nor earlier in `rows`)
  * go straight in by COPY: COPY into the staging table, emptying it and the insert from it cost about
- * twice the COPY (session 11: the raw store's part of a batch 3.2-3.7 s -> 2.2-2.5 s per 60,000 events).
+ * twice the COPY (docs/scaling.md).
  * A row with the same id that another transaction wrote meanwhile fails the COPY on the primary key,
  * which pg-errors.ts classes as retry: the batch runs again and this check then sees the row.
  */
