@@ -32,8 +32,11 @@ const config = loadConfig();
 const kafka = createKafka(config, log);
 const id = randomBytes(3).toString('hex');
 const topic = `bench.transports.${id}`;
-// The processor's consumer settings (processor.ts): 1 MiB per partition, 8 MiB per fetch.
-const fetchLimits = { maxBytesPerPartition: 1024 * 1024, maxBytes: 8 * 1024 * 1024 };
+// The processor's consumer settings (processor.ts): FETCH_MAX_BYTES_PER_PARTITION and FETCH_MAX_BYTES.
+const fetchLimits = {
+  maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
+  maxBytes: config.FETCH_MAX_BYTES,
+};
 
 interface Measure {
   transport: string;

@@ -21,7 +21,7 @@ import type {
   TopicPartitionOffset,
 } from 'kafkajs';
 import { pino } from 'pino';
-import { ConfigError } from '../config.ts';
+import { ConfigError, SETTINGS } from '../config.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { KafkaSettings } from './client.ts';
 
@@ -278,8 +278,9 @@ export function createRdkafkaConsumer(options: RdkafkaConsumerOptions): Consumer
   const log = (options.logger ?? pino({ enabled: false })).child({ component: 'rdkafka-consumer' });
   const groupId = options.groupId;
   const sessionTimeout = options.sessionTimeout ?? 30_000;
-  const maxBytesPerPartition = options.maxBytesPerPartition ?? 1024 * 1024;
-  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+  const maxBytesPerPartition =
+    options.maxBytesPerPartition ?? Number(SETTINGS.FETCH_MAX_BYTES_PER_PARTITION.default);
+  const maxBytes = options.maxBytes ?? Number(SETTINGS.FETCH_MAX_BYTES.default);
   const retries = options.retry?.retries ?? 5;
   const initialRetryTime = options.retry?.initialRetryTime ?? 300;
   const maxRetryTime = options.retry?.maxRetryTime ?? 30_000;

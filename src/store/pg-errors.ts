@@ -1,5 +1,6 @@
 // The one table that classifies Postgres errors: retry (the same work can succeed later), reject the
 // record (the data itself is what Postgres refuses), or stop (a bug or a broken deployment).
+import { INSERT_ONLY_TABLES } from './statements.ts';
 
 export type PgErrorClass = 'retry' | 'reject' | 'fatal';
 
@@ -33,12 +34,7 @@ const NETWORK_CODES = new Set([
  */
 const RACED_CONSTRAINTS = new Set([
   'buddy_events_event_id_idx',
-  'buddy_matches_pkey',
-  'buddy_events_pkey',
-  'buddy_checkins_pkey',
-  'buddy_feedback_pkey',
-  'kintell_sessions_pkey',
-  'outbox_pkey',
+  ...INSERT_ONLY_TABLES.map((table) => `${table}_pkey`),
 ]);
 
 export function classifyPgError(error: unknown): PgErrorClass {

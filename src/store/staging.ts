@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import type { OutboxRow } from '../q2q/text-record.ts';
 import { copyRows, encodeJsonRows, reportStaged, type CopyValue } from './copy-writer.ts';
-import { MERGE, MERGE_JSON, STAGING, type StagedTable } from './statements.ts';
+import { INSERT_ONLY_TABLES, MERGE, MERGE_JSON, STAGING, type StagedTable } from './statements.ts';
 
 /**
  * Up to this many rows a merge takes them as one JSON parameter: one round trip, where COPY into the
@@ -52,15 +52,7 @@ export async function storeNewEvents(
   return new Set(rows.map((row) => row[0] as string));
 }
 
-/** The tables whose merge keeps the row already there (`ON CONFLICT (id) DO NOTHING`); `id` comes first. */
-const INSERT_ONLY = new Set<StagedTable>([
-  'buddy_matches',
-  'buddy_events',
-  'buddy_checkins',
-  'buddy_feedback',
-  'kintell_sessions',
-  'outbox',
-]);
+const INSERT_ONLY = new Set<StagedTable>(INSERT_ONLY_TABLES);
 
 /**
  * Writes `rows` into `table` as its merge would, returning how many are new. For an insert-only table

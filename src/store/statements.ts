@@ -79,6 +79,19 @@ export const STAGING = {
 
 export type StagedTable = keyof typeof STAGING;
 
+/**
+ * The tables whose merge keeps the row already there (`ON CONFLICT (id) DO NOTHING`, `id` their first
+ * staged column): rows whose id they do not hold can go straight in by COPY (store/staging.ts).
+ */
+export const INSERT_ONLY_TABLES = [
+  'buddy_matches',
+  'buddy_events',
+  'buddy_checkins',
+  'buddy_feedback',
+  'kintell_sessions',
+  'outbox',
+] as const satisfies readonly StagedTable[];
+
 const list = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
 
 /** Where a merge takes its rows: the staging table (emptied), or the JSON array in $1 (a row per object). */
