@@ -142,7 +142,12 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
           offsets.get(batch.partition)!.push(Number(message.offset));
           resolveOffset(message.offset);
         }
-        await sleep(5); // let the batches of other partitions overlap this one
+        // Hold the batch until a second partition's batch runs beside it (or 2 s pass): whether librdkafka's
+        // first fetches of the partitions land in one poll or in several is up to timing, and a batch that
+        // ended at once could let the next partition's start only after it (maxActive 1 on a slow machine).
+        const holdUntil = Date.now() + 2_000;
+        while (active.size < 2 && Date.now() < holdUntil) await sleep(10);
+        await sleep(5);
         active.delete(batch.partition);
       },
       { concurrency: 2 },
