@@ -1,5 +1,5 @@
-// Identity resolution (src/pipeline/identity.ts, sql/migrations/0113): fresh registrations are applied
-// in one statement before the per-event loop. Here the same batches, full of collisions (one Buddy id
+// Identity resolution (src/pipeline/identity.ts, sql/migrations/0113, its arrays read as rows since 0115):
+// fresh registrations are applied in one statement before the per-event loop. Here the same batches, full of collisions (one Buddy id
 // registered twice, an email another user or another event of the batch has, updates before and after
 // their registration, emails moving between users), go through the function of 0113 in one database and
 // through the one-by-one function it replaced (0103, restored by 0113's down migration) in another: the
@@ -137,6 +137,7 @@ function named(outcomes: Map<string, IdentityOutcome>[], email: Map<string, stri
 describe('identity resolution of a batch', () => {
   it('gives the same outcomes and users as the one-by-one function it replaced', async () => {
     expect(await functionSource(bulk)).toContain('v_fresh');
+    expect(await functionSource(bulk)).toContain('WITH ORDINALITY'); // 0115, the newest
     expect(await functionSource(loop)).not.toContain('v_fresh');
     // Someone the platform already knows, by email only (linked by email, never created).
     for (const client of [bulk, loop])
