@@ -1,9 +1,10 @@
-// Identity resolution (src/pipeline/identity.ts, sql/migrations/0113, its arrays read as rows since 0115):
-// fresh registrations are applied in one statement before the per-event loop. Here the same batches, full of collisions (one Buddy id
-// registered twice, an email another user or another event of the batch has, updates before and after
-// their registration, emails moving between users), go through the function of 0113 in one database and
-// through the one-by-one function it replaced (0103, restored by 0113's down migration) in another: the
-// outcomes and the users, links and mappings must be the same.
+// Identity resolution (src/pipeline/identity.ts, sql/migrations/0113, its arrays read as rows since
+// 0115): fresh registrations are applied in one statement before the per-event loop. Here the same
+// batches, full of collisions (one Buddy id registered twice, an email another user or another event of
+// the batch has, updates before and after their registration, emails moving between users), go through
+// the newest function in one database and through the one-by-one function it replaced (0103, restored by
+// the down migrations from 0113 on) in another: the outcomes and the users, links and mappings must be
+// the same.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
