@@ -9,6 +9,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import { loadConfig } from '../src/config.ts';
 import { createKafka, createUpstreamProducer } from '../src/kafka/client.ts';
 import { createRdkafkaConsumer, type ConsumerTransport } from '../src/kafka/rdkafka-consumer.ts';
+import { waitForLeaders } from '../src/kafka/topics.ts';
 import { createLogger } from '../src/ops/logger.ts';
 
 const { values } = parseArgs({
@@ -52,7 +53,8 @@ interface Measure {
 async function publish() {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: false });
+  await waitForLeaders(admin, [topic]);
   await admin.disconnect();
   const producer = createUpstreamProducer(kafka);
   await producer.connect();

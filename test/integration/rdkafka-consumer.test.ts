@@ -12,6 +12,7 @@ import {
   rdkafkaAvailable,
   type ConsumerTransport,
 } from '../../src/kafka/rdkafka-consumer.ts';
+import { waitForLeaders } from '../../src/kafka/topics.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { saslBroker } from '../support/sasl-broker.ts';
 
@@ -100,7 +101,8 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: false });
+    await waitForLeaders(admin, [topic]);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     for (let partition = 0; partition < PARTITIONS; partition++) {
@@ -387,8 +389,9 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
     liveTopics.push(liveTopic);
     await admin.createTopics({
       topics: [{ topic: liveTopic, numPartitions: partitions }],
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
+    await waitForLeaders(admin, [liveTopic]);
     const consumer = createRdkafkaConsumer({
       config: settings,
       groupId: `test-rdkafka-${suffix}-${name}`,
@@ -534,7 +537,8 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
     expect(joins).toEqual([{}]);
 
     liveTopics.push(lonely);
-    await admin.createTopics({ topics: [{ topic: lonely, numPartitions: 2 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic: lonely, numPartitions: 2 }], waitForLeaders: false });
+    await waitForLeaders(admin, [lonely]);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({ topic: lonely, acks: -1, messages: [{ value: 'first' }, { value: 'second' }] });
@@ -562,8 +566,9 @@ describe.skipIf(!rdkafkaLoads)('rdkafka consumer transport', () => {
     await securedAdmin.connect();
     await securedAdmin.createTopics({
       topics: [{ topic: securedTopic, numPartitions: 1 }],
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
+    await waitForLeaders(securedAdmin, [securedTopic]);
     const producer = createUpstreamProducer(secured);
     await producer.connect();
     await producer.send({ topic: securedTopic, messages: [{ key: 'k', value: 'over TLS' }] });
