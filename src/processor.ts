@@ -29,6 +29,11 @@ import { countParked, expireParkedEvents } from './pipeline/park-timeout.ts';
 import { observeCopies, setCopyChunkRows } from './store/copy-writer.ts';
 import { postgresConnection } from './store/pg-connection.ts';
 import { SQL } from './store/statements.ts';
+import { behind, lagOf, readWatermarks, storedOffsets, type Watermark } from './kafka/watermarks.ts';
+
+type StoredRow = { topic: string; partition: number; next_offset: string };
+/** How long waitUntilCaughtUp trusts the watermarks it read (a topic made anew may end lower). */
+const WATERMARKS_MAX_AGE_MS = 5_000;
 
 export interface ProcessorTotals extends ApplyStats {
   records: number;
@@ -238,29 +243,20 @@ export function createProcessor({
    * and measure the backlog of the assigned parent partitions for the backlog gate.
    */
   async function seekToStoredOffsets(assignment: Record<string, number[]>) {
-    const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
-      SQL.readOffsets,
-      [config.KAFKA_GROUP_ID],
+    const rows = (await pool.query<StoredRow>(SQL.readOffsets, [config.KAFKA_GROUP_ID])).rows.filter((r) =>
+      assignment[r.topic]?.includes(r.partition),
     );
-    const storedBy = new Map<string, bigint>();
-    for (const row of stored.rows) {
-      if (assignment[row.topic]?.includes(row.partition)) {
-        consumer.seek({ topic: row.topic, partition: row.partition, offset: row.next_offset });
-        storedBy.set(`${row.topic}/${row.partition}`, BigInt(row.next_offset));
-      }
-    }
+    for (const row of rows)
+      consumer.seek({ topic: row.topic, partition: row.partition, offset: row.next_offset });
+    const stored = storedOffsets(rows);
     const parents = Object.keys(assignment).filter((t) => gate.tracks(t));
     if (parents.length === 0 || !config.BACKLOG_ORDER) return;
     const admin = kafka.admin();
     await admin.connect();
     try {
-      for (const topic of parents) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          if (!assignment[topic]!.includes(p.partition)) continue;
-          const at = storedBy.get(`${topic}/${p.partition}`) ?? BigInt(p.low);
-          const lag = BigInt(p.high) - at;
-          gate.observe(topic, p.partition, lag > 0n ? Number(lag) : 0, Date.now());
-        }
+      for (const w of await readWatermarks(admin, parents)) {
+        if (assignment[w.topic]!.includes(w.partition))
+          gate.observe(w.topic, w.partition, lagOf(w, stored), Date.now());
       }
     } finally {
       await admin.disconnect();
@@ -384,10 +380,24 @@ export function createProcessor({
     async waitUntilCaughtUp({ pollMs = 500, signal } = {}) {
       const admin = kafka.admin();
       await admin.connect();
+      // High watermarks only grow: while a stored offset is below one seen before, the group is behind
+      // without asking Kafka. Asked every poll (two ListOffsets requests per topic and often a metadata
+      // request), a catch-up sent twenty times as many of them as fetches.
+      let known: Watermark[] = [];
+      let askedAt = -Infinity;
       try {
         for (;;) {
           signal?.throwIfAborted();
-          if ((await caughtUp(admin)) && (await scores.caughtUp(admin))) return;
+          const stored = storedOffsets(
+            (await pool.query<StoredRow>(SQL.readOffsets, [config.KAFKA_GROUP_ID])).rows,
+          );
+          if (known.length === 0 || !behind(known, stored) || Date.now() - askedAt >= WATERMARKS_MAX_AGE_MS) {
+            known = await readWatermarks(admin, subscribedTopics);
+            askedAt = Date.now();
+            for (const w of known)
+              metrics.consumerLag.set({ topic: w.topic, partition: String(w.partition) }, lagOf(w, stored));
+            if (!behind(known, stored) && (await scores.caughtUp(admin))) return;
+          }
           await new Promise((r) => setTimeout(r, pollMs));
         }
       } finally {
@@ -395,26 +405,6 @@ export function createProcessor({
       }
     },
   };
-
-  async function caughtUp(admin: ReturnType<Kafka['admin']>): Promise<boolean> {
-    const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
-      SQL.readOffsets,
-      [config.KAFKA_GROUP_ID],
-    );
-    const storedBy = new Map(stored.rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.next_offset)]));
-    let behind = false;
-    for (const topic of subscribedTopics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
-        const high = BigInt(p.high);
-        const low = BigInt(p.low);
-        const at = storedBy.get(`${topic}/${p.partition}`) ?? low;
-        const lag = high > at ? high - at : 0n;
-        metrics.consumerLag.set({ topic, partition: String(p.partition) }, Number(lag));
-        if (lag > 0n) behind = true;
-      }
-    }
-    return !behind;
-  }
 }
 
 /** Logical outbox topics -> the configured topics. */

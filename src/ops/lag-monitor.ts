@@ -3,6 +3,7 @@
 // so `sum by (topic)` over replicas is the group's lag, as the usual Kafka lag exporters report it.
 import type { Admin, Kafka } from 'kafkajs';
 import type pg from 'pg';
+import { lagOf, partitionKey, readWatermarks, storedOffsets } from '../kafka/watermarks.ts';
 import { SQL } from '../store/statements.ts';
 import type { Assignment } from './consumer-state.ts';
 import type { Logger } from './logger.ts';
@@ -40,18 +41,16 @@ export function createLagMonitor(deps: LagMonitorDeps): LagMonitor {
       admin = kafka.admin();
       await admin.connect();
     }
-    const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
-      SQL.readOffsets,
-      [groupId],
+    const stored = storedOffsets(
+      (
+        await pool.query<{ topic: string; partition: number; next_offset: string }>(SQL.readOffsets, [
+          groupId,
+        ])
+      ).rows,
     );
-    const storedBy = new Map(stored.rows.map((r) => [`${r.topic}\0${r.partition}`, BigInt(r.next_offset)]));
-    for (const [topic, partitions] of Object.entries(assigned)) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      for (const p of offsets.filter((o) => partitions.includes(o.partition))) {
-        const high = BigInt(p.high);
-        const at = storedBy.get(`${topic}\0${p.partition}`) ?? BigInt(p.low);
-        lag.set(`${topic}\0${p.partition}`, Number(high > at ? high - at : 0n));
-      }
+    for (const w of await readWatermarks(admin, Object.keys(assigned))) {
+      if (assigned[w.topic]!.includes(w.partition))
+        lag.set(partitionKey(w.topic, w.partition), lagOf(w, stored));
     }
     return lag;
   }

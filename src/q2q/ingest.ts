@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
+import { behind, lagOf, readWatermarks, storedOffsets } from '../kafka/watermarks.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { SourceRecord } from '../pipeline/decode.ts';
@@ -147,20 +148,17 @@ export function createScoreIngestor({
       return stopping;
     },
     async caughtUp(admin) {
-      const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
-        SQL.readOffsets,
-        [groupId],
+      const stored = storedOffsets(
+        (
+          await pool.query<{ topic: string; partition: number; next_offset: string }>(SQL.readOffsets, [
+            groupId,
+          ])
+        ).rows,
       );
-      const storedBy = new Map(stored.rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.next_offset)]));
-      let behind = false;
-      for (const p of await admin.fetchTopicOffsets(topic)) {
-        const high = BigInt(p.high);
-        const at = storedBy.get(`${topic}/${p.partition}`) ?? BigInt(p.low);
-        const lag = high > at ? high - at : 0n;
-        metrics.consumerLag.set({ topic, partition: String(p.partition) }, Number(lag));
-        if (lag > 0n) behind = true;
-      }
-      return !behind;
+      const watermarks = await readWatermarks(admin, [topic]);
+      for (const w of watermarks)
+        metrics.consumerLag.set({ topic, partition: String(w.partition) }, lagOf(w, stored));
+      return !behind(watermarks, stored);
     },
   };
 }
