@@ -243,7 +243,10 @@ export const SQL = {
   /**
    * users.journey_flags.last_buddy_activity: the greater of the stored time and the batch's, merged
    * atomically per row (a concurrent writer's newer time is re-read under the row lock, never lost).
-   * Rows are locked in id order so that two batches cannot deadlock. $1 user ids, $2 their times.
+   * Rows are locked in id order so that two batches cannot deadlock, FOR NO KEY UPDATE as the UPDATE
+   * itself locks them: FOR UPDATE would also block every insert of a row referring to the user (its
+   * foreign key check locks the user FOR KEY SHARE), and the journey sweep, holding derived locks this
+   * batch takes later, deadlocked on one (test/integration/row-locks.test.ts). $1 user ids, $2 their times.
    */
   recordActivity: `WITH t AS (
       SELECT user_id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS t(user_id, at)
@@ -251,7 +254,7 @@ export const SQL = {
     ), locked AS (
       SELECT u.id FROM users u JOIN t ON t.user_id = u.id
       WHERE u.journey_flags->>'last_buddy_activity' IS NULL OR (u.journey_flags->>'last_buddy_activity')::timestamptz < t.at
-      ORDER BY u.id FOR UPDATE OF u
+      ORDER BY u.id FOR NO KEY UPDATE OF u
     )
     UPDATE users u SET journey_flags = coalesce(u.journey_flags, '{}'::jsonb) || jsonb_build_object('last_buddy_activity',
         to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')), updated_at = now()
