@@ -29,9 +29,16 @@ import { countParked, expireParkedEvents } from './pipeline/park-timeout.ts';
 import { observeCopies, setCopyChunkRows } from './store/copy-writer.ts';
 import { postgresConnection } from './store/pg-connection.ts';
 import { SQL } from './store/statements.ts';
-import { behind, lagOf, readWatermarks, storedOffsets, type Watermark } from './kafka/watermarks.ts';
+import {
+  behind,
+  lagOf,
+  readStoredOffsets,
+  readWatermarks,
+  storedOffsets,
+  type StoredOffsetRow,
+  type Watermark,
+} from './kafka/watermarks.ts';
 
-type StoredRow = { topic: string; partition: number; next_offset: string };
 /** How long waitUntilCaughtUp trusts the watermarks it read (a topic made anew may end lower). */
 const WATERMARKS_MAX_AGE_MS = 5_000;
 
@@ -243,8 +250,8 @@ export function createProcessor({
    * and measure the backlog of the assigned parent partitions for the backlog gate.
    */
   async function seekToStoredOffsets(assignment: Record<string, number[]>) {
-    const rows = (await pool.query<StoredRow>(SQL.readOffsets, [config.KAFKA_GROUP_ID])).rows.filter((r) =>
-      assignment[r.topic]?.includes(r.partition),
+    const rows = (await pool.query<StoredOffsetRow>(SQL.readOffsets, [config.KAFKA_GROUP_ID])).rows.filter(
+      (r) => assignment[r.topic]?.includes(r.partition),
     );
     for (const row of rows)
       consumer.seek({ topic: row.topic, partition: row.partition, offset: row.next_offset });
@@ -388,9 +395,7 @@ export function createProcessor({
       try {
         for (;;) {
           signal?.throwIfAborted();
-          const stored = storedOffsets(
-            (await pool.query<StoredRow>(SQL.readOffsets, [config.KAFKA_GROUP_ID])).rows,
-          );
+          const stored = await readStoredOffsets(pool, config.KAFKA_GROUP_ID);
           if (known.length === 0 || !behind(known, stored) || Date.now() - askedAt >= WATERMARKS_MAX_AGE_MS) {
             known = await readWatermarks(admin, subscribedTopics);
             askedAt = Date.now();

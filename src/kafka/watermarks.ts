@@ -2,6 +2,8 @@
 // high watermark minus the next offset stored in Postgres (the truth about progress, see
 // pipeline/commit.ts), or minus the low watermark where nothing is stored yet.
 import type { Admin } from 'kafkajs';
+import type pg from 'pg';
+import { SQL } from '../store/statements.ts';
 
 export interface Watermark {
   topic: string;
@@ -15,9 +17,19 @@ export type StoredOffsets = ReadonlyMap<string, bigint>;
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+export type StoredOffsetRow = { topic: string; partition: number; next_offset: string };
+
 /** The stored offsets rows (SQL.readOffsets) by partition. */
-export function storedOffsets(rows: readonly { topic: string; partition: number; next_offset: string }[]) {
+export function storedOffsets(rows: readonly StoredOffsetRow[]): StoredOffsets {
   return new Map(rows.map((r) => [partitionKey(r.topic, r.partition), BigInt(r.next_offset)]));
+}
+
+/** The next offsets the group stored in Postgres (stream_offsets), by partition. */
+export async function readStoredOffsets(
+  db: pg.Pool | pg.PoolClient,
+  groupId: string,
+): Promise<StoredOffsets> {
+  return storedOffsets((await db.query<StoredOffsetRow>(SQL.readOffsets, [groupId])).rows);
 }
 
 /**

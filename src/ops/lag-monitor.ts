@@ -3,8 +3,7 @@
 // so `sum by (topic)` over replicas is the group's lag, as the usual Kafka lag exporters report it.
 import type { Admin, Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { lagOf, partitionKey, readWatermarks, storedOffsets } from '../kafka/watermarks.ts';
-import { SQL } from '../store/statements.ts';
+import { lagOf, partitionKey, readStoredOffsets, readWatermarks } from '../kafka/watermarks.ts';
 import type { Assignment } from './consumer-state.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -41,13 +40,7 @@ export function createLagMonitor(deps: LagMonitorDeps): LagMonitor {
       admin = kafka.admin();
       await admin.connect();
     }
-    const stored = storedOffsets(
-      (
-        await pool.query<{ topic: string; partition: number; next_offset: string }>(SQL.readOffsets, [
-          groupId,
-        ])
-      ).rows,
-    );
+    const stored = await readStoredOffsets(pool, groupId);
     for (const w of await readWatermarks(admin, Object.keys(assigned))) {
       if (assigned[w.topic]!.includes(w.partition))
         lag.set(partitionKey(w.topic, w.partition), lagOf(w, stored));

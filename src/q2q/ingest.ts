@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import { createIdempotentProducer, FETCH_MAX_WAIT_MS } from '../kafka/client.ts';
 import { createDeadLetterSink } from '../kafka/dead-letter-producer.ts';
 import { rejoinAfterBrokerLoss, type Rejoin } from '../kafka/rejoin.ts';
-import { behind, lagOf, readWatermarks, storedOffsets } from '../kafka/watermarks.ts';
+import { behind, lagOf, readStoredOffsets, readWatermarks } from '../kafka/watermarks.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { SourceRecord } from '../pipeline/decode.ts';
@@ -148,13 +148,7 @@ export function createScoreIngestor({
       return stopping;
     },
     async caughtUp(admin) {
-      const stored = storedOffsets(
-        (
-          await pool.query<{ topic: string; partition: number; next_offset: string }>(SQL.readOffsets, [
-            groupId,
-          ])
-        ).rows,
-      );
+      const stored = await readStoredOffsets(pool, groupId);
       const watermarks = await readWatermarks(admin, [topic]);
       for (const w of watermarks)
         metrics.consumerLag.set({ topic, partition: String(w.partition) }, lagOf(w, stored));
