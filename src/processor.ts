@@ -396,7 +396,7 @@ export function createProcessor({
         for (;;) {
           signal?.throwIfAborted();
           const stored = await readStoredOffsets(pool, config.KAFKA_GROUP_ID);
-          if (known.length === 0 || !behind(known, stored) || Date.now() - askedAt >= WATERMARKS_MAX_AGE_MS) {
+          if (!behind(known, stored) || Date.now() - askedAt >= WATERMARKS_MAX_AGE_MS) {
             known = await readWatermarks(admin, subscribedTopics);
             askedAt = Date.now();
             for (const w of known)
